@@ -18,6 +18,7 @@ from studycli.assertions import (
     expect,
     expect_pair,
     fails_with,
+    tensor_or_float,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ def best_split(
     return float(gains[best]), float(threshold)
 
 
-def leaf_weight(g, h, reg_lambda: float = 1.0) -> float:
+def leaf_weight(g, h, reg_lambda: float = 1.0):
     """Optimal weight of one XGBoost leaf.
 
     The samples in the leaf have gradients g_i and hessians h_i; the
@@ -91,7 +92,7 @@ def leaf_weight(g, h, reg_lambda: float = 1.0) -> float:
         reg_lambda: λ, the L2 penalty on the leaf weight.
 
     Returns:
-        w* as a Python float.
+        w* as a Python float or a 0-d tensor.
     """
     G = float(g.double().sum())
     H = float(h.double().sum())
@@ -428,7 +429,7 @@ def check_leaf_weight(impl, device="cpu") -> None:
     ones = torch.ones_like(y)
     for lam, want in ((0.0, 3.0), (1.0, 12.0 / 5.0), (4.0, 1.5)):
         what = f"leaf_weight(g={describe(-y)}, h={describe(ones)}, reg_lambda={lam})"
-        got = as_number(call(impl, what, -y, ones, reg_lambda=lam), what)
+        got = tensor_or_float(call(impl, what, -y, ones, reg_lambda=lam), what)
         assert_close(
             got,
             want,
@@ -439,7 +440,7 @@ def check_leaf_weight(impl, device="cpu") -> None:
         )
     what = f"leaf_weight(g={describe(-y)}, h={describe(ones)})  (default reg_lambda=1)"
     assert_close(
-        as_number(call(impl, what, -y, ones), what), 12.0 / 5.0, what, rtol=1e-9, atol=1e-12
+        tensor_or_float(call(impl, what, -y, ones), what), 12.0 / 5.0, what, rtol=1e-9, atol=1e-12
     )
     rng = np.random.default_rng(0)
     for n in (1, 2, 3, 8, 50, 1000):
@@ -447,7 +448,7 @@ def check_leaf_weight(impl, device="cpu") -> None:
             g = torch.tensor(rng.normal(size=n) + 0.3, dtype=torch.float64, device=device)
             h = torch.tensor(rng.uniform(0.05, 3.0, size=n), dtype=torch.float64, device=device)
             what = f"leaf_weight(g={describe(g)}, h={describe(h)}, reg_lambda={lam})"
-            got = as_number(call(impl, what, g, h, reg_lambda=lam), what)
+            got = tensor_or_float(call(impl, what, g, h, reg_lambda=lam), what)
             G, H = _np(g).sum(), _np(h).sum()
             # The derivative of Σ (g_i w + h_i w²/2) + λ w²/2 must vanish at the answer.
             slope = G + (H + lam) * got
@@ -462,7 +463,7 @@ def check_leaf_weight(impl, device="cpu") -> None:
     h = torch.tensor([0.2, 0.3, 1.5], dtype=torch.float32, device=device)
     what = f"leaf_weight(g={describe(g)}, h={describe(h)}, reg_lambda=0.5)"
     assert_close(
-        as_number(call(impl, what, g, h, reg_lambda=0.5), what), 0.25 / 2.5, what, rtol=1e-5
+        tensor_or_float(call(impl, what, g, h, reg_lambda=0.5), what), 0.25 / 2.5, what, rtol=1e-5
     )
 
 
@@ -832,6 +833,14 @@ def _wrong_leaf_float32(g, h, reg_lambda: float = 1.0) -> float:
     return float(-g.float().sum() / (h.float().sum() + reg_lambda))
 
 
+@fails_with("returned a numpy array(3.0, dtype=float64), expected a 0-d tensor or a float")
+def _leaf_numpy(g, h, reg_lambda: float = 1.0):
+    """Returns the right weight as numpy's 0-d array (computed on g.numpy()), neither a float
+    nor a 0-d tensor."""
+    G, H = g.cpu().numpy().sum(), h.cpu().numpy().sum()
+    return np.asarray(-G / (H + reg_lambda))
+
+
 @fails_with("returned None (a missing `return`?), expected a number")
 def _leaf_no_return(g, h, reg_lambda: float = 1.0):
     """Computes the weight and leaves out the `return` (Python returns None)."""
@@ -877,6 +886,7 @@ WRONG_ANSWERS = {
         _leaf_wrong_sign,
         _leaf_unit_hessians,
         _wrong_leaf_float32,
+        _leaf_numpy,
         _leaf_no_return,
     ],
     "tree_objective": [
