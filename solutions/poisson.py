@@ -8,10 +8,18 @@ P(T > t) = P(N(t) = 0) = e^(-rate t): the exponential distribution.
 
 import math
 
-from studycli.assertions import as_number, assert_close, call, expect, fails_with, hinted
+from studycli.assertions import (
+    as_number,
+    assert_close,
+    call,
+    expect,
+    fails_with,
+    hinted,
+    tensor_or_float,
+)
 
 
-def poisson_pmf(n: int, rate: float, t: float = 1.0) -> float:
+def poisson_pmf(n: int, rate: float, t: float = 1.0):
     """P(N(t) = n): the probability of exactly n events in a window of
     length t, for events that arrive independently, one at a time, at an
     average `rate` per unit time (a Poisson process).
@@ -23,8 +31,8 @@ def poisson_pmf(n: int, rate: float, t: float = 1.0) -> float:
             rate * t goes up to ~1000.
 
     Returns:
-        The probability as a Python float, accurate to a relative error of
-        about 1e-9 over that whole range.
+        The probability as a Python float or a 0-d tensor, accurate to a
+        relative error of about 1e-9 over that whole range.
     """
     # (rate t)^n e^(-rate t) / n!, evaluated in log space.
     mean = rate * t
@@ -61,14 +69,16 @@ _LGAMMA_N = (
 )
 
 
-def _pmf_call(impl, what, *args):
-    """Call the learner's pmf; an OverflowError, or a ValueError at n = 0, gets the hint it
-    deserves."""
+def _pmf_call(impl, what, *args) -> float:
+    """Call the learner's pmf and read its answer as the float or 0-d tensor the card asks
+    for; an OverflowError, or a ValueError at n = 0, gets the hint it deserves."""
     with hinted(_OVERFLOW, when="OverflowError"):
         if args[0] != 0:
-            return call(impl, what, *args)
-        with hinted(_LGAMMA_ZERO, when="ValueError"):
-            return call(impl, what, *args)
+            got = call(impl, what, *args)
+        else:
+            with hinted(_LGAMMA_ZERO, when="ValueError"):
+                got = call(impl, what, *args)
+    return tensor_or_float(got, what)
 
 
 STIRLING = (
@@ -157,7 +167,7 @@ def check_poisson_pmf(impl, device="cpu") -> None:
             hint=_pmf_hint(got, n, rate, t, _OVERFLOW),
         )
     what = "poisson_pmf(n, 1.0, 1.0) summed over n = 0..60"
-    total = math.fsum(float(_pmf_call(impl, what, n, 1.0, 1.0)) for n in range(61))
+    total = math.fsum(_pmf_call(impl, what, n, 1.0, 1.0) for n in range(61))
     expect(abs(total - 1.0) < 1e-9, what, f"sums to {total!r}, not 1")
     # A grid up to n = 1000 and rate * t = 1000, against the closed form in log space.
     for n in (0, 1, 2, 5, 10, 50, 100, 170, 171, 250, 500, 999, 1000):
@@ -242,6 +252,13 @@ def _wrong_lgamma_n_torch(n: int, rate: float, t: float = 1.0) -> float:
     mean = torch.tensor(rate * t, dtype=torch.float64)
     log_factorial = torch.lgamma(torch.tensor(float(n), dtype=torch.float64))
     return float(torch.exp(n * torch.log(mean) - mean - log_factorial))
+
+
+@fails_with("returned a numpy array(0.049787068367863944, dtype=float64), expected a 0-d")
+def _wrong_numpy(n: int, rate: float, t: float = 1.0):
+    """torch.distributions.Poisson in float64, its 0-d tensor turned into numpy's 0-d array
+    (.numpy()): neither a float nor a 0-d tensor."""
+    return _variant_torch(n, rate, t).numpy()
 
 
 def _variant_lgamma(n: int, rate: float, t: float = 1.0) -> float:
@@ -365,6 +382,7 @@ WRONG_ANSWERS = {
         _wrong_lgamma_n,
         _wrong_lgamma_n_past_zero,
         _wrong_lgamma_n_torch,
+        _wrong_numpy,
     ],
     "waiting_time_cdf": [_wrong_survival, _wrong_scale],
 }
