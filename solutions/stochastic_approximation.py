@@ -16,13 +16,27 @@ LAZY_HINT = (
 )
 
 
+LIST_HINT = (
+    "the card asks for a list of floats: append each value to a list and return it "
+    "(.tolist() makes one of a numpy array or a tensor)"
+)
+
+
 def _as_floats(result, what: str, n: int) -> list[float]:
+    """The answer's list of n numbers as floats: a numpy array, a tensor or a tuple of the
+    right numbers passed, though both cards ask for a list."""
     expect(result is not None, what, "returned None (a missing `return`?)")
     expect(
         hasattr(result, "__len__"),
         what,
         f"returned a {type(result).__name__}, expected a list",
         hint=LAZY_HINT,
+    )
+    expect(
+        isinstance(result, list),
+        what,
+        f"returned {describe(result)}, expected a list",
+        hint=LIST_HINT,
     )
     try:
         values = [float(v) for v in result]
@@ -233,13 +247,25 @@ def _wrong_resum(xs) -> list[float]:
 
 @fails_with("a running sum overflows")
 def _wrong_cumsum(xs):
-    """Cumulative sums over k, as a numpy array: right values until the sum overflows (and it
+    """Cumulative sums over k with numpy: right values until the sum overflows (and it
     stores every sample)."""
     import numpy as np
 
     a = np.asarray(xs, dtype=np.float64)
     with np.errstate(over="ignore"):
-        return np.cumsum(a) / np.arange(1, len(a) + 1)
+        return (np.cumsum(a) / np.arange(1, len(a) + 1)).tolist()
+
+
+@fails_with("returned array of shape (0), dtype=float64, expected a list")
+def _wrong_numpy_array(xs):
+    """Collects the right means in a numpy array, not the list the card asks for."""
+    import numpy as np
+
+    means, w = np.zeros(len(xs)), 0.0
+    for k, x in enumerate(xs, start=1):
+        w += (x - w) / k
+        means[k - 1] = w
+    return means
 
 
 @fails_with("a running sum overflows")
@@ -516,6 +542,7 @@ WRONG_ANSWERS = {
         _wrong_constant_step,
         _wrong_resum,
         _wrong_cumsum,
+        _wrong_numpy_array,
         _wrong_running_sum,
         _wrong_copy_then_resum,
         _wrong_means_into_xs,
