@@ -9,7 +9,15 @@ generating function is F(s) = 1 - sqrt(1 - s^2).
 
 import math
 
-from studycli.assertions import assert_close, assert_equal, call, expect, fails_with, hinted
+from studycli.assertions import (
+    assert_close,
+    assert_equal,
+    call,
+    expect,
+    fails_with,
+    hinted,
+    plain_ints,
+)
 
 # --------------------------------------------------------------------------------------------
 # position_distribution
@@ -52,12 +60,21 @@ def _dp_distribution(n: int) -> list[float]:
     return probs
 
 
+INT_KEYS = (
+    "a position is an int, k = 2j - n: keys such as 2.0 come from float arithmetic "
+    "(np.linspace, a / 2); key by the int 2 * j - n"
+)
+
+
 def _as_float_dict(result, what: str) -> dict:
+    """The answer's dict, its values as floats; its keys must be ints, the positions the card
+    asks for (a float key 2.0 equals 2 and hashes like it, so keys of floats passed)."""
     expect(
         isinstance(result, dict),
         what,
         f"returned {type(result).__name__}, expected a dict {{position: probability}}",
     )
+    plain_ints(list(result), f"{what} keys", hint=INT_KEYS)
     try:
         return {k: float(v) for k, v in result.items()}
     except (TypeError, ValueError):
@@ -159,6 +176,15 @@ def _wrong_comb_of_k(n: int) -> dict[int, float]:
 def _wrong_counts_right_steps(n: int) -> dict[int, float]:
     """Keys are the number j of right steps (0..n), not the position 2j - n."""
     return {j: math.comb(n, j) / 2**n for j in range(n + 1)}
+
+
+@fails_with("keys: returned items of type float64, expected ints")
+def _wrong_float_keys(n: int):
+    """Keys from np.linspace(-n, n, n + 1): the right probabilities, keyed by floats."""
+    import numpy as np
+
+    positions = np.linspace(-n, n, n + 1)
+    return {k: math.comb(n, j) / 2**n for j, k in enumerate(positions)}
 
 
 def _variant_dp(n: int) -> dict[int, float]:
@@ -432,7 +458,12 @@ def _variant_difference(n: int) -> float:
 
 
 WRONG_ANSWERS = {
-    "position_distribution": [_wrong_keeps_zero_keys, _wrong_comb_of_k, _wrong_counts_right_steps],
+    "position_distribution": [
+        _wrong_keeps_zero_keys,
+        _wrong_comb_of_k,
+        _wrong_counts_right_steps,
+        _wrong_float_keys,
+    ],
     "position_probability": [_wrong_comb_of_k_pp, _wrong_ignores_parity, _wrong_overflows],
     "first_return_probability": [_wrong_any_return, _wrong_divides_by_2m],
 }
