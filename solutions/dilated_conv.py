@@ -395,6 +395,17 @@ def _wrong_conv_tbc(x, weight, stride=1, padding=0, dilation=1):
     return tbc.permute(1, 2, 0)[:, :, ::stride].contiguous()
 
 
+@fails_with("the answer calls slow_conv_dilated2d")
+def _wrong_slow_conv_dilated(x, weight, stride=1, padding=0, dilation=1):
+    """Hands the work to torch._C._nn.slow_conv_dilated2d, the dilated convolution behind
+    F.conv2d on some backends, over a height of 1: past a list of the public routines."""
+    K = weight.shape[-1]
+    out = torch._C._nn.slow_conv_dilated2d(
+        x[:, :, None], weight[:, :, None], (1, K), None, (1, stride), (0, padding), (1, dilation)
+    )
+    return out[:, :, 0]
+
+
 WRONG_ANSWERS = {
     "conv1d": [
         _wrong_calls_library,
@@ -405,6 +416,7 @@ WRONG_ANSWERS = {
         _wrong_float64_accumulator,
         _wrong_unsqueezes_in_place,
         _wrong_conv_tbc,
+        _wrong_slow_conv_dilated,
     ],
     "effective_kernel_size": [
         _wrong_k_times_d,

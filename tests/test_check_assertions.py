@@ -415,6 +415,47 @@ def test_softmaxes_and_attentions_name_the_private_routines_too():
     assert forbid(lambda: torch.logsumexp(x, 1), *SOFTMAXES, reason="-")() is not None
 
 
+def test_the_lists_name_every_operator_torch_registers_of_their_kind():
+    """A list of the routines someone thought of let torch._C._nn.slow_conv_dilated2d answer
+    the dilated conv1d card (its dilation, stride and padding its own), mkldnn's pointwise
+    convolution give F.conv2d's numbers and torch._cudnn_attention_forward the attention: each
+    operator of aten and mkldnn that convolves, takes a softmax or attends is in its list."""
+    from studycli.assertions import ATTENTIONS, CONVOLUTIONS, SOFTMAXES, bare_name, forbid
+
+    registered = {schema.name for schema in torch._C._jit_get_all_schemas()}
+    ops = [
+        op
+        for namespace, _, op in (name.partition("::") for name in registered)
+        if namespace in ("aten", "mkldnn", "mkldnn_prepacked")
+    ]
+    kinds = (
+        (CONVOLUTIONS, ("conv",), ("convert", "reorder", "prepack")),
+        (SOFTMAXES, ("softmax", "softmin"), ("backward",)),
+        (ATTENTIONS, ("attention",), ("backward",)),
+    )
+    for names, marks, not_marks in kinds:
+        of_kind = {
+            op
+            for op in ops
+            if any(mark in op for mark in marks) and not any(mark in op for mark in not_marks)
+        }
+        assert sorted(op for op in of_kind if bare_name(op) not in names) == []
+    x, w = torch.randn(1, 2, 9), torch.randn(3, 2, 2)
+    dilated = torch._C._nn.slow_conv_dilated2d(  # (stride 2, padding 1, dilation 3)
+        x[:, :, None], w[:, :, None], (1, 2), None, (1, 2), (0, 1), (1, 3)
+    )
+    expected = torch.nn.functional.conv1d(x, w, stride=2, padding=1, dilation=3)
+    assert torch.allclose(dilated[:, :, 0], expected, atol=1e-6)  # (what it would answer)
+    with pytest.raises(CheckFailure, match="the answer calls slow_conv_dilated2d: no"):
+        forbid(
+            lambda: torch._C._nn.slow_conv_dilated2d(
+                x[:, :, None], w[:, :, None], (1, 2), None, (1, 2), (0, 1), (1, 3)
+            ),
+            *CONVOLUTIONS,
+            reason="no",
+        )()
+
+
 def test_plain_ints_reads_numbers_and_refuses_what_only_says_it_equals():
     import numpy as np
 

@@ -91,10 +91,15 @@ def forbid(impl: Callable, *names: str, reason: str) -> Callable:
     return guarded
 
 
-# Every convolution routine torch has (as of 2.13), for `forbid` in a card that is a convolution
-# or replaces one: a list of the usual three let conv3d, conv_tbc and the transposed ones answer
-# them (conv1d and patchify, red-teamed). A routine of nn.grad (conv1d_weight, ...) calls
-# convolution_backward, named here too.
+# Every convolution routine torch has (as of 2.13: each operator of aten, mkldnn and
+# mkldnn_prepacked whose name holds "conv", bar those that reorder or pack a weight), for
+# `forbid` in a card that is a convolution or replaces one: a list of the usual three let
+# conv3d, conv_tbc and the transposed ones answer them (conv1d and patchify, red-teamed), and
+# a list of the public ones let torch._C._nn.slow_conv_dilated2d answer conv1d (dilation,
+# stride and padding its own; mkldnn's pointwise one gives F.conv2d's numbers on the CPU too).
+# A routine of nn.grad (conv1d_weight, ...) calls convolution_backward, named here too, as are
+# the other backward ones (a transposed convolution each). The quantized ones are left out:
+# they take quantized tensors, and give the numbers to a quantisation step only.
 CONVOLUTIONS = (
     "conv1d",
     "conv2d",
@@ -119,6 +124,27 @@ CONVOLUTIONS = (
     "mps_convolution",
     "mps_convolution_transpose",
     "nnpack_spatial_convolution",
+    "convolution_overrideable",
+    "convolution_backward_overrideable",
+    "convolution_double_backward",
+    "conv_tbc_backward",
+    "mps_convolution_backward",
+    "mps_convolution_transpose_backward",
+    "conv_depthwise2d",
+    "conv_depthwise3d",
+    "thnn_conv2d",
+    "slow_conv2d_forward",
+    "slow_conv2d_backward",
+    "slow_conv3d",
+    "slow_conv3d_forward",
+    "slow_conv_dilated2d",
+    "slow_conv_dilated3d",
+    "slow_conv_transpose2d",
+    "slow_conv_transpose3d",
+    "convolution_pointwise",  # (mkldnn's, on the CPU)
+    "convolution_pointwise_",
+    "convolution_transpose_pointwise",
+    "conv2d_run",  # (mkldnn_prepacked's, after its conv2d_prepack)
 )
 
 
@@ -147,6 +173,7 @@ ATTENTIONS = (
     "scaled_dot_product_efficient_attention",
     "scaled_dot_product_cudnn_attention",
     "scaled_dot_product_fused_attention_overrideable",
+    "cudnn_attention_forward",
     "flash_attention_forward",
     "flash_attention_forward_no_dropout_inplace",
     "efficient_attention_forward",
