@@ -132,7 +132,7 @@ def _without_torch_optim(impl):
     """The answer, with torch.optim's updates refusing while it runs: the card is the update
     itself, and an answer that stepped torch.optim.AdamW on clones of its inputs passed the
     lockstep (a helper's red-team pass); so did one that called the fused kernel those
-    updates call, torch._fused_adamw_, which `forbid` refuses."""
+    updates call, torch._fused_adamw_, or its out-of-place form, which `forbid` refuses."""
 
     def refused(*args, **kwargs):
         raise CheckFailure(f"the answer calls torch.optim's update: {_OWN_UPDATE}")
@@ -148,7 +148,9 @@ def _without_torch_optim(impl):
                 setattr(module, name, routine)
 
     guarded.__name__ = getattr(impl, "__name__", "impl")
-    return forbid(guarded, "fused_adam", "fused_adam_", "fused_adamw_", reason=_OWN_UPDATE)
+    # (each kernel in place, as torch.optim calls it, and out of place, as aten has it too)
+    fused = ("fused_adam", "fused_adam_", "fused_adamw", "fused_adamw_")
+    return forbid(guarded, *fused, reason=_OWN_UPDATE)
 
 
 def _step(impl, what, args, in_place_hint="", dtype_hint=""):
@@ -780,10 +782,36 @@ def _calls_fused_kernel(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, 
     return p, m, v
 
 
+@fails_with("the answer calls _fused_adamw: the card is the AdamW step itself")
+def _calls_fused_kernel_out_of_place(
+    param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay
+):
+    """The fused kernel's out-of-place form, torch.ops.aten._fused_adamw, which returns new
+    tensors and leaves its inputs alone: past a refusal of the in-place one."""
+    steps = [torch.tensor(float(step), dtype=torch.float32, device=param.device)]
+    p, _, m, v, _ = torch.ops.aten._fused_adamw(
+        [param],
+        [grad],
+        [exp_avg],
+        [exp_avg_sq],
+        [],
+        steps,
+        lr=lr,
+        beta1=betas[0],
+        beta2=betas[1],
+        weight_decay=weight_decay,
+        eps=eps,
+        amsgrad=False,
+        maximize=False,
+    )
+    return p[0], m[0], v[0]
+
+
 WRONG_ANSWERS = {
     "adamw_step": [
         _calls_torch_optim,
         _calls_fused_kernel,
+        _calls_fused_kernel_out_of_place,
         _adam_plus_l2,
         _no_bias_correction,
         _decay_after_update,
