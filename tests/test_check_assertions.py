@@ -375,6 +375,26 @@ def test_without_package_refuses_the_library_installed_or_not():
     assert without_package(lambda x: np.asarray(x).sum(), "json", reason="-")([1, 2]) == 3
 
 
+def test_without_package_puts_the_library_back_whatever_the_answer_did_to_the_finders():
+    """A device worker runs the next check in the same process: an answer that took the
+    stand-ins' finder out of sys.meta_path (to import the real library) made the restore raise
+    ValueError, a traceback of the checker's, and left the library out of sys.modules."""
+    import json
+    import sys
+
+    from studycli.assertions import without_package
+
+    def takes_the_finder_out(x):
+        sys.meta_path.pop(0)
+        return x
+
+    finders = list(sys.meta_path)
+    with pytest.raises(CheckFailure, match=r"^the answer took the finder that refuses json out"):
+        without_package(takes_the_finder_out, "json", reason="write it yourself")(1)
+    assert sys.modules["json"] is json
+    assert sys.meta_path == finders
+
+
 def test_convolutions_name_every_convolution_routine():
     """conv1d's and patchify's lists of three let conv3d and conv_tbc answer them."""
     from studycli.assertions import CONVOLUTIONS, forbid

@@ -88,16 +88,24 @@ class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 @contextmanager
 def _refused(package: str, reason: str) -> Iterator[None]:
     """Within the block, importing `package` or a submodule gives a refusing stand-in; the
-    modules of it already imported are set aside and put back afterwards."""
+    modules of it already imported are set aside and put back afterwards, whatever the block
+    did to sys.meta_path (a device worker runs the next check in the same process). A block
+    that took the stand-ins' finder out, to import the package itself, is refused."""
     saved = _set_aside(package)
     finder = _StandIns(package, reason)
     sys.meta_path.insert(0, finder)
     try:
         yield
     finally:
-        sys.meta_path.remove(finder)
         _set_aside(package)  # (the stand-ins the answer imported)
         sys.modules.update(saved)
+        taken_out = finder not in sys.meta_path
+        if not taken_out:
+            sys.meta_path.remove(finder)
+    if taken_out:
+        raise CheckFailure(
+            f"the answer took the finder that refuses {package} out of sys.meta_path: {reason}"
+        )
 
 
 def _set_aside(package: str) -> dict[str, types.ModuleType]:
