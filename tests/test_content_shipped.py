@@ -7,6 +7,7 @@ pin the coverage so that it cannot regress.
 from __future__ import annotations
 
 import ast
+import re
 import runpy
 from collections import Counter
 
@@ -180,3 +181,41 @@ def test_the_reference_show_answer_shows_defines_every_name_it_reads(card):
     # attribute names (x.shape) are in co_names too: only those the module defines matter
     module = runpy.run_path(str(module_path(CONTENT.solutions_dir, card.solution.module)))
     assert not {name for name in missing if name in module}, missing
+
+
+_REFUSALS = {"forbid", "without_package"}
+
+
+def _refusing_functions(tree: ast.Module) -> set[str]:
+    """The module's functions that refuse a routine or a library: those that call `forbid` or
+    `without_package`, or one of the module's functions that does (`_without_torch_optim`)."""
+    calls = {
+        node.name: {
+            call.func.id
+            for call in ast.walk(node)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+        }
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+    refusing = set(_REFUSALS)
+    while more := {name for name, called in calls.items() if called & refusing} - refusing:
+        refusing |= more
+    return refusing
+
+
+@pytest.mark.parametrize(
+    "card", [c for c in CARDS.values() if c.solution is not None], ids=lambda card: card.id
+)
+def test_a_card_whose_checker_refuses_a_routine_says_so(card):
+    """A learner cannot guess what a checker refuses: kernel-logistic-regression's prompt said
+    'computed by hand' where its checker refused autograd, forward mode included, and
+    adamw-vs-adam-l2-derivation's said nothing where its checker refused torch.optim's update.
+    A card whose checker refuses something says that it refuses, or what not to call."""
+    from studycli.content.source import checker_ref
+
+    info = read_module(CONTENT.solutions_dir, card.solution.module)
+    if checker_ref(card, info).function not in _refusing_functions(info.tree):
+        return
+    told = re.compile(r"\brefuse|\b(do not|without)\b[^.:]*\bcall", re.IGNORECASE)
+    assert told.search(" ".join(card.prompt.split())), card.prompt
