@@ -28,7 +28,11 @@ def without_package(impl: Callable, package: str, *, reason: str) -> Callable:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         bound = _bound_from(impl, package)
         if bound:
-            raise CheckFailure(f"the answer's module imports {bound}: {reason}")
+            # (used or not: which of its globals the function reaches, through its helpers or
+            # getattr, is not told apart; the learner loses nothing by taking it out)
+            raise CheckFailure(
+                f"the answer's module imports {bound}: {reason} (take the import out, used or not)"
+            )
         with _refused(package, reason):
             return impl(*args, **kwargs)
 
