@@ -11,6 +11,7 @@ from studycli.assertions import (
     describe,
     expect,
     fails_with,
+    forbid,
     plain_ints,
     without_package,
 )
@@ -205,6 +206,10 @@ NO_TORCHVISION = (
 
 def check_nms(impl, device="cpu") -> None:
     impl = without_package(impl, "torchvision", reason=NO_TORCHVISION)
+    # torchvision's operator, torch.ops.torchvision.nms, is in torch's registry once something
+    # has imported torchvision (the answer's module at its top, keeping no name of it), and
+    # calling it imports nothing
+    impl = forbid(impl, "nms", reason=NO_TORCHVISION)
     # Small boxes, where a +1 in the area changes the IoU a lot: IoU
     # 1/3 is kept at threshold 0.4, while the +1 convention gives 3/5 and drops the box.
     _check_case(
@@ -441,6 +446,26 @@ def _wrong_torchvision_iou(boxes, scores, iou_threshold):
     return _greedy(order, torchvision.ops.box_iou(boxes, boxes), lambda v: v > iou_threshold)
 
 
+def _nms_operator():
+    """An operator named nms in torch's registry, as importing torchvision registers one
+    (torch.ops.torchvision.nms): here one that runs the reference, so that the wrong answer
+    below runs where torchvision is missing."""
+    namespace = torch.ops.studycli_wrong_answers
+    if not hasattr(namespace, "nms"):
+        qualified = "studycli_wrong_answers::nms"
+        torch.library.define(qualified, "(Tensor boxes, Tensor scores, float iou) -> Tensor")
+        torch.library.impl(qualified, "CompositeExplicitAutograd", nms)
+    return namespace.nms
+
+
+@fails_with("the answer calls nms: the card is NMS itself")
+def _wrong_torch_operator(boxes, scores, iou_threshold):
+    """Calls an operator of torch's registry named nms, as torchvision's is.
+    (torch.ops.torchvision.nms is there once a module has imported torchvision: one that did so
+    at its top and kept no name of it passed a refusal of the package and of its names.)"""
+    return _nms_operator()(boxes, scores, iou_threshold)
+
+
 @fails_with("returned a numpy array([0, 1], dtype=int64), expected an int64 tensor or a list")
 def _wrong_numpy_array(boxes, scores, iou_threshold):
     """Runs the greedy loop in numpy and returns the numpy array of kept indices: neither the
@@ -489,6 +514,7 @@ WRONG_ANSWERS = {
         _wrong_tensor_items,
         _wrong_torchvision,
         _wrong_torchvision_iou,
+        _wrong_torch_operator,
     ],
 }
 
