@@ -141,6 +141,8 @@ def check_online_softmax(impl, device="cpu"):
         "logsumexp",
         "logcumsumexp",
         "special_logsumexp",
+        "cross_entropy",  # (a log-softmax inside: logsumexp(x) - x[target], a row at once)
+        "cross_entropy_loss",
         reason="the card is the online softmax itself: keep a running max and sum",
     )
     gen = torch.Generator().manual_seed(0)
@@ -909,6 +911,18 @@ def _wrong_calls_special(x, block_size):
     return torch.special.softmax(x, -1)
 
 
+@fails_with("the answer calls cross_entropy")
+def _wrong_cross_entropy_normaliser(x, block_size):
+    """Takes each row's log-sum-exp from F.cross_entropy (logsumexp(x) - x[target]) with target
+    0: a softmax routine in a loss, over the whole row at once."""
+    rows = x.reshape(-1, x.shape[-1]).double()
+    if rows.numel() == 0:
+        return x.clone()
+    first = torch.zeros(rows.shape[0], dtype=torch.long, device=x.device)
+    lse = torch.nn.functional.cross_entropy(rows, first, reduction="none") + rows[:, 0]
+    return torch.exp(rows - lse[:, None]).reshape(x.shape).to(x.dtype)
+
+
 @fails_with("the answer calls _masked_softmax")
 def _wrong_calls_masked(x, block_size):
     """Calls torch._masked_softmax with nothing masked, past a check of the public names."""
@@ -1040,6 +1054,7 @@ WRONG_ANSWERS = {
         _wrong_calls_the_operator,
         _wrong_calls_special,
         _wrong_calls_masked,
+        _wrong_cross_entropy_normaliser,
         _wrong_two_pass_in_disguise,
         _wrong_no_rescale,
         _wrong_no_max,
