@@ -23,7 +23,7 @@ from studycli.study.api import Study, study_items
 from studycli.study.cram import CramQueue, cram_order
 from studycli.study.store import Store
 
-from .conftest import FIXTURE_CONTENT, REPO_ROOT, terminal_env
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, terminal_env, write_card
 from .study_support import NO_FUZZ, NOW, fixture_content, rows
 
 
@@ -347,3 +347,62 @@ def test_a_card_buried_in_review_is_left_out_of_cram_and_takes_no_place_in_its_l
     commands = get_command(whole_app()).commands  # type: ignore[attr-defined]
     limit = next(p.help for p in commands["cram"].params if p.name == "limit")
     assert "buried or suspended" in " ".join(limit.split()), limit
+
+
+def test_the_deletions_review_holds_back_as_siblings_are_left_out_of_cram(
+    db, tmp_path, content_copy
+):
+    """`review` holds back the other deletions of a cloze card with one rated today (their
+    answers were on its screen), or buried, until the next study day; cram showed them (as
+    Anki's filtered decks pull in no buried sibling). The deletion rated stays, and a cram
+    rating holds none back; the next study day they are crammed again. Cram's help says so."""
+    from typer.main import get_command
+
+    from studycli.cli.help_panels import whole_app
+
+    write_card(
+        content_copy, "basics", "bias-cloze",
+        "id: bias-cloze\nkind: cloze\ntopic: bias\ntitle: Bias moments\n"
+        "prompt: 'A bias {{c1::shifts}} the boundary; {{c2::zero}} keeps it at the origin; "
+        "{{c3::one}} per unit'\n",
+    )  # fmt: skip
+    cloze = load_content(content_copy).get("bias-cloze")
+    first, second, third = cloze.study_items()
+
+    def crammed(moment, settings=NO_FUZZ) -> list[str]:
+        with Study.open(db, settings) as study:
+            queue = study.cram_queue(study_items([cloze]), moment)
+        return [item.id for item in queue.pending]
+
+    with Study.open(db, NO_FUZZ) as study:
+        study.cram_rate(first, 3, NOW)  # (a cram rating holds no sibling back)
+    assert sorted(crammed(NOW)) == [first.id, second.id, third.id]
+    with Study.open(db, NO_FUZZ) as study:
+        study.rate(first, 3, NOW)
+        study.bury(third, NOW)
+    assert crammed(NOW + timedelta(minutes=1)) == [first.id]
+    assert sorted(crammed(NOW, NO_FUZZ._replace(bury_siblings=False))) == [first.id, second.id]
+    assert sorted(crammed(NOW + timedelta(days=1))) == [first.id, second.id, third.id]
+    config = tmp_path / "settings.toml"
+    config.write_text("enable_fuzzing = false\n")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "studycli", "--content", str(content_copy), "cram", "--deck", "basics"],
+        env=terminal_env(db, config, tmp_path / "home", NOW + timedelta(minutes=1)),
+        cwd=str(REPO_ROOT),
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(50, 100),
+    )
+    try:  # bias-concept, add-one and bias-cloze#c1: its other deletions wait
+        child.expect("cram · 3 left")
+        child.expect("q quit")
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.kill(signal.SIGKILL)
+    commands = get_command(whole_app()).commands  # type: ignore[attr-defined]
+    said = " ".join(commands["cram"].help.split())
+    assert "the other deletions of a cloze card with one studied today" in said, said
+    assert "Cram ratings bury no sibling" in said, said

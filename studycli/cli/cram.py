@@ -23,7 +23,8 @@ def cram(
             min=1,
             help="At most this many study items (a cloze card's deletions each), not reviews: "
             "one rated Again comes back later in the session, so there can be more reviews "
-            "than items. A buried or suspended card is left out and takes no place.",
+            "than items. A buried or suspended card, or a deletion `review` holds back as a "
+            "sibling, is left out and takes no place.",
         ),
     ] = None,
 ) -> None:
@@ -34,7 +35,9 @@ def cram(
     settings.toml). Ratings are logged as cram and do not change your schedule, as Anki's
     filtered decks without rescheduling; a card rated Again comes back later in the session.
     Suspended cards are left out, and so are cards buried (`b` in a review) until the next
-    study day.
+    study day, and the other deletions of a cloze card with one studied today in `review` or
+    buried, as `review` buries them (bury_siblings in settings.toml). Cram ratings bury no
+    sibling: a card's deletions not held back are all crammed.
     Keys as in `studycli review`: Enter reveals, 1-4 rate, s solves, h hints, u undoes, q quits.
 
     Example: studycli cram --topic flash-attention --limit 20

@@ -5,7 +5,7 @@ the history of an item or of the whole log.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from studycli.records import Record
@@ -111,13 +111,19 @@ class ReviewsMixin(StudyBase):
             self._seen.add(item.id)  # rated: not new any more
         return Rated(review=review, state=state, due=core.fsrs_card(state).due)  # type: ignore[union-attr]
 
-    def cram_queue(self, items: list[Card], now: datetime, limit: int | None = None) -> CramQueue:
+    def cram_queue(
+        self, items: list[Card], now: datetime, limit: int | None = None, tz: tzinfo | None = None
+    ) -> CramQueue:
         """A cram session over `items`: weakest first, due or not (see `cram`), those buried
-        at `now` or suspended left out, so that `limit` counts the cards after them (as a
-        buried card takes no place in `review`'s limit)."""
+        at `now` or suspended left out, and the deletions `review` holds back as siblings
+        until the next study day (`queue.without_waiting_siblings`), so that `limit` counts
+        the cards after them (as a buried card takes no place in `review`'s limit). `tz`:
+        the learner's zone, where the study day starts (None: the system's)."""
         from .cram import CramQueue, cram_order
+        from .queue import without_waiting_siblings
 
         kept = list(self._unsuspended(self._unburied(items, now)[0]))
+        kept = without_waiting_siblings(kept, self.store, now, self.settings, tz)
         return CramQueue(cram_order(kept, self.store.states(), now, self.settings)[:limit])
 
     def cram_rate(

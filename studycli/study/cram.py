@@ -8,7 +8,13 @@ last because a cram session is for what was learned: a new item has no memory to
 and it is introduced properly by `studycli review`. Suspended items are left out, and so
 are buried ones until the next study day (`Study.cram_queue`), as Anki's filtered decks pull
 in neither: a card `b` buried in `review` came back first in cram, and took a place in its
-`--limit` that `review`'s limit gives to the next card.
+`--limit` that `review`'s limit gives to the next card. The siblings `review` buries are left
+out too (`bury_siblings`): the other deletions of a cloze card with one rated today or buried
+wait for the next study day, as Anki's filtered decks pull in no buried sibling (cram showed
+them, their answers seen on the deletion studied). A cram rating holds no sibling back, as it
+moves no schedule: a cram session shows each of a card's other deletions, where holding them
+back for one crammed would keep them out of every cram that day (a cram rating leaves the
+order it was first in as it was).
 An item rated Again comes back at the end of the session; any other rating ends it for the
 session. Cram ratings are logged (method `cram`) and never replayed into the schedule; a
 studied item records the text a cram rating showed, so that an edit it showed is flagged no

@@ -162,10 +162,33 @@ def _today(
     imported; this one's set back) count on their own day: they filled today's limits."""
     start = study_day_start(now, settings.day_starts_at, tz)
     done_today, rated, introduced = store.studied_since(start, day_end)
+    return done_today, _families_held(store, now, settings, rated), introduced
+
+
+def without_waiting_siblings(
+    items: list[ItemT], store: Store, now: datetime, settings: Settings, tz: tzinfo | None = None
+) -> list[ItemT]:
+    """`items` less the deletions that wait for the next study day as `review` holds them
+    back: those of a cloze card with another deletion rated this study day or buried at
+    `now` (`waiting_siblings`). A deletion rated today stays: its own rating showed nothing
+    of it that was not seen. `items` itself where siblings are not buried."""
+    day_end = next_day_start(now, settings.day_starts_at, tz)
+    rated = store.studied_since(study_day_start(now, settings.day_starts_at, tz), day_end)[1]
+    waiting = _families_held(store, now, settings, rated)
+    if not waiting:
+        return items
+    return [item for item in items if item.id in rated or family_of(item.id) not in waiting]
+
+
+def _families_held(
+    store: Store, now: datetime, settings: Settings, rated: AbstractSet[str]
+) -> set[str] | None:
+    """The cloze cards with an item in `rated` (this study day's) or buried at `now`, whose
+    other items wait for the next day; None where siblings are not buried."""
     if not settings.bury_siblings:
-        return done_today, None, introduced
+        return None
     held = (*rated, *store.buried(now))
-    return done_today, {family for item_id in held if (family := family_of(item_id))}, introduced
+    return {family for item_id in held if (family := family_of(item_id))}
 
 
 def due_now(
