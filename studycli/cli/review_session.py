@@ -190,7 +190,7 @@ class ReviewSession(SessionSolve, SessionSummary):
         except StoreUnavailable as busy:  # (it ended the session, as a rating did)
             self._not_kept_out(f"{card.id} was not buried", busy, "b")
             return False
-        self.queue.left(card)
+        self._leave_unrated(card)
         self.buried, self.suspended = card, None
         self.buries += 1
         when = back.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
@@ -212,7 +212,7 @@ class ReviewSession(SessionSolve, SessionSummary):
             return False
         self.suspended, self.buried = suspension, None
         self.suspensions += self.suspended is not None  # (not one suspended already)
-        self.queue.left(card)
+        self._leave_unrated(card)
         said = self.suspended.said() if self.suspended else already(card)
         # unwrapped: the command in it copies in one piece, as `studycli suspend` prints it
         self.console.print(Text(said, style="dim"), soft_wrap=True)

@@ -30,11 +30,6 @@ class SessionQueue(Protocol):
     def undone(self, item: Card, rating: Rating) -> None:
         """The rating of `item` was undone: it comes back next."""
 
-    def left(self, item: Card) -> None:
-        """`item`, just shown, leaves the session unrated: buried, or rated but the rating not
-        saved (another session's came first, or the clock is behind its last review). It is
-        not shown again this session."""
-
     def status(self) -> str:
         """The line above each card."""
 
@@ -84,6 +79,10 @@ class DueQueue:
         self.again_next = item
 
     def left(self, item: Card) -> None:
+        """`item`, just shown, leaves the session unrated: buried, suspended, or rated but the
+        rating not saved (another session's came first, or the clock is behind its last
+        review). It is not shown again this session. Only `review`'s queue has this: a cram
+        session has no `b` or `@`, and a cram rating is saved or stays on screen."""
         self.again_next = None
         self.unsaved.add(item.id)  # (still due: drawn afresh, it would come first again)
         if item.id not in self.studied:  # not studied: the limit's room is given back

@@ -148,6 +148,14 @@ class SessionRating:
             )
             raise
 
+    def _leave_unrated(self, card: Card) -> None:
+        """`card`, just shown, leaves the session unrated (`DueQueue.left`). Only a session
+        that reschedules gets here: `CramQueue` has no such step."""
+        from .session_queue import DueQueue
+
+        assert isinstance(self.queue, DueQueue), "only review's queue leaves a card unrated"
+        self.queue.left(card)
+
     def _not_kept_out(self, what: str, busy: StoreUnavailable, key: str) -> None:
         """Say that a bury or a suspension (`what`), or its taking back, or an undo, was not
         saved, as a rating that was not is said: why, and that `key` tries again."""
@@ -192,7 +200,7 @@ class SessionRating:
             self._changed_meanwhile(shown, rating, refused)
             return False
         except RatedElsewhere as other:  # two sessions at once: studied there meanwhile
-            self.queue.left(shown.card)
+            self._leave_unrated(shown.card)
             self.console.print(
                 Text(
                     f"not saved: {shown.card.id} was rated {RATING_NAMES[other.rating]} in "
@@ -203,12 +211,12 @@ class SessionRating:
             )
             return True
         except HistoryMoved as moved:  # a renamed card's, by a command with the new content
-            self.queue.left(shown.card)
+            self._leave_unrated(shown.card)
             said = moved.said("this session", lambda _: "`studycli review` again")
             self.console.print(Text(f"not saved: {said}", style="yellow"))
             return True
         except ClockBehind as behind:  # (nothing written: the session goes on without it)
-            self.queue.left(shown.card)
+            self._leave_unrated(shown.card)
             self.console.print(Text(str(behind), style="yellow"))
             return True
         self.done.append(rated.review)

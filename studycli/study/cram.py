@@ -85,10 +85,5 @@ class CramQueue:
                     break
         self.pending.appendleft(item)
 
-    def left(self, item: Card) -> None:
-        """`item` (shown first) was not saved: it is not shown again."""
-        if self.pending and self.pending[0].id == item.id:
-            self.pending.popleft()
-
     def status(self) -> str:
         return f"cram · {len(self.pending)} left · your schedule is not changed"
