@@ -141,9 +141,17 @@ def contracts_cache_path() -> Path:
 
 
 def database_path(option: str | Path | None = None) -> Path:
-    """The review database: `--db`, then `STUDYCLI_DB`, then `<data dir>/reviews.sqlite3`."""
+    """The review database: `--db`, then `STUDYCLI_DB`, then `<data dir>/reviews.sqlite3`.
+    A relative one is made absolute: the commands a message names with it (`studycli doctor
+    --db ...`, `cp ...`) named another file, or none, once the learner changed directory."""
     chosen = option or os.environ.get("STUDYCLI_DB")
-    return Path(chosen).expanduser() if chosen else data_dir() / "reviews.sqlite3"
+    if not chosen:
+        return data_dir() / "reviews.sqlite3"
+    path = Path(chosen).expanduser()
+    try:
+        return path.absolute()
+    except OSError:  # the current folder removed: a relative path names nothing (said later)
+        return path
 
 
 def config_path() -> Path:

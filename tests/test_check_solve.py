@@ -229,6 +229,36 @@ def test_the_command_that_checks_an_attempt_again_keeps_its_db(cli, attempt, tmp
     assert f"`{SOLVE} add-one --file {given}` checks it again" in from_env.stdout
 
 
+def test_the_command_that_checks_an_attempt_again_works_from_another_folder(
+    cli, tmp_path, monkeypatch
+):
+    """A solve given a relative --db or --file said them as typed: pasted after a `cd`, the
+    command checked no attempt, or recorded into another database (`reviews.sqlite3` there).
+    Each path is said absolute and quoted for a shell, --content too; the command said, run
+    from another folder, checks the same attempt and records in the same database."""
+    import shlex
+    import shutil
+
+    work = tmp_path / "my work"  # (a space: the command is pasted into a shell)
+    shutil.copytree(FIXTURE_CONTENT, work / "content")
+    (work / "try it.py").write_text(WRONG)
+    monkeypatch.chdir(work)
+    args = ("--content", "content", "--db", "my reviews.sqlite3", "solve", "add-one")
+    failed = cli(*args, "--file", "try it.py")
+    assert failed.exit_code == 1, failed.output
+    [said] = re.findall(r"`(studycli [^`]*)` checks it again", failed.stdout)
+    here = work.resolve()
+    content, db, given = (shlex.quote(str(here / name)) for name in args[1:4:2] + ("try it.py",))
+    assert said == f"studycli --content {content} --db {db} solve add-one --file {given}", said
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    again = cli(*shlex.split(said)[1:])
+    assert again.exit_code == 1 and f"`{said}` checks it again" in again.stdout, again.output
+    assert not (tmp_path / "elsewhere" / "my reviews.sqlite3").exists()
+    history = cli("--content", FIXTURE_CONTENT, "--db", here / args[3], "history", "--json")
+    assert [entry["rating"] for entry in json.loads(history.stdout)] == [1, 1]
+
+
 def test_the_command_that_checks_a_failed_attempt_again_keeps_its_options(cli, attempt):
     """The command said after a failure dropped --no-record, --timeout and --memory: pasted,
     a solve given --no-record (practice) recorded Again in the learner's history, and one

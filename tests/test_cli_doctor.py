@@ -304,6 +304,34 @@ def test_the_commands_given_for_a_damaged_file_whose_log_reads_save_the_whole_hi
     assert Path(f"{path}.damaged").exists()  # kept
 
 
+def test_the_commands_given_for_a_relative_db_work_from_another_folder(cli, tmp_path, monkeypatch):
+    """`--db reviews.sqlite3` (relative): the doctor's commands named the file as typed, so
+    run after a `cd` they exported and moved nothing there, or made a new database there.
+    They name it absolute, and, run from another folder, save the whole history in place."""
+    folder = tmp_path / "my reviews"  # (a space: the commands are pasted into a shell)
+    folder.mkdir()
+    path = folder / "reviews.sqlite3"
+    rated_many(path)
+    with Store.open(path) as store:
+        history = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
+    damage(path, "cards")
+    monkeypatch.chdir(folder)
+    result = _doctor(cli, Path("reviews.sqlite3"))
+    assert result.exit_code == 1 and "integrity check failed" in result.stdout
+    commands = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+    quoted = shlex.quote(str(folder.resolve() / "reviews.sqlite3"))
+    assert commands[-1].startswith(f"studycli --db {quoted} import-reviews "), commands
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for command in commands:
+        _run_as_printed(cli, command)
+    assert list(elsewhere.iterdir()) == []
+    assert _doctor(cli, path).exit_code == 0  # a new, healthy database, where it was
+    with Store.open(path) as store:
+        assert sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews()) == history
+
+
 def _rebuilt(cli, path: Path, stdout: str) -> list[tuple[str, str, int]]:
     """Run the commands the doctor printed, as printed; the new database's history."""
     commands = [line.strip() for line in stdout.splitlines() if line.startswith("  ")]

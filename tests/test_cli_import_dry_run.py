@@ -102,6 +102,36 @@ def _dry_run_note(line: str) -> bool:
     return line.startswith(("dry run: nothing was written", "Once imported, the reviews"))
 
 
+def test_the_import_a_dry_run_names_keeps_its_db_and_works_from_another_folder(
+    cli, tmp_path, monkeypatch
+):
+    """The import a dry run said to run named the file as typed and no --db: pasted after a
+    `cd`, it found no file, and, given `--db`, it imported into the default database. It
+    names --content, --db and the file absolute and quoted for a shell, and, run from another
+    folder, imports into the database the dry run read."""
+    import re
+    import shlex
+
+    work = tmp_path / "my work"  # (a space: the command is pasted into a shell)
+    work.mkdir()
+    write_csv(work / "laptop reviews.csv", [f"add-one,3,{day(3)},900"])
+    monkeypatch.chdir(work)
+    tried = run(cli, "--db", "mine.sqlite3", "import-reviews", "laptop reviews.csv", "--dry-run")
+    assert tried.exit_code == 0, tried.output
+    [said] = re.findall(r"\(`(studycli [^`]*)`\) imports it", " ".join(tried.stdout.split()))
+    here = work.resolve()
+    db, csv = (shlex.quote(str(here / name)) for name in ("mine.sqlite3", "laptop reviews.csv"))
+    content = shlex.quote(str(FIXTURE_CONTENT.resolve()))
+    assert said == f"studycli --content {content} --db {db} import-reviews {csv}", said
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    done = cli(*shlex.split(said)[1:])
+    assert done.exit_code == 0, done.output
+    with Store.open(here / "mine.sqlite3") as store:
+        assert [review.card_id for review in store.reviews()] == ["add-one"]
+    assert not database_path().exists() and not Path("mine.sqlite3").exists()
+
+
 def test_a_dry_run_says_what_the_import_says_and_leaves_the_database_as_it_was(cli, tmp_path):
     db = a_home_with_reviews(cli, tmp_path)
     laptop = laptop_export(tmp_path)
@@ -114,7 +144,7 @@ def test_a_dry_run_says_what_the_import_says_and_leaves_the_database_as_it_was(c
     text = " ".join(said.stdout.split())
     assert (
         f"dry run: nothing was written; the same command without --dry-run (`studycli "
-        f"import-reviews {laptop}`) imports it" in text
+        f"--content {FIXTURE_CONTENT.resolve()} import-reviews {laptop}`) imports it" in text
     )
     assert "would import 4 of 6 reviews" in text, text
 

@@ -5,7 +5,6 @@ both, the tense apart (`_Tense`), so that a dry run reads as the import that fol
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING, NamedTuple
 
 from rich.markup import escape
@@ -172,10 +171,11 @@ def _with_old_ids(study_id: str, renames: Mapping[str, str]) -> str:
     return f"{escape(study_id)} ({escape('; '.join(said))})" if said else escape(study_id)
 
 
-def dry_run_notes(result: ImportResult, given: str) -> list[str]:
+def dry_run_notes(result: ImportResult, command: str) -> list[str]:
     """What a dry run adds: where the file holds reviews of ids the content does not know,
     that importing keeps them for ever (the log is append-only), and that nothing was written,
-    with the command that imports (`given`: the file as the learner named it)."""
+    with the command that imports (`command`: `again.studycli_again`'s, the file's path
+    absolute)."""
     notes = []
     if result.unknown:
         notes.append(
@@ -186,7 +186,7 @@ def dry_run_notes(result: ImportResult, given: str) -> list[str]:
         )
     notes.append(
         "dry run: nothing was written; the same command without --dry-run "
-        f"(`studycli import-reviews {escape(shlex.quote(given))}`) imports it"
+        f"(`{escape(command)}`) imports it"
     )
     return notes
 

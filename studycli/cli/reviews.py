@@ -94,7 +94,13 @@ def import_reviews(
             if saved
             else "interrupted: nothing was imported (your log is as it was)"
         )
-    notes = import_summary.dry_run_notes(result, given) if dry_run else []
+    notes = []
+    if dry_run:
+        from .again import shell_path, studycli_again
+
+        named = "-" if given == "-" else shell_path(file)
+        command = f"{studycli_again(ctx, content.root)} import-reviews {named}"
+        notes = import_summary.dry_run_notes(result, command)
     if as_json:
         import json
 

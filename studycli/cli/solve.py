@@ -16,10 +16,8 @@ from studycli.study.settings import Settings
 
 from .app import (
     app,
-    content_given,
     exit_interrupted,
     finite_seconds,
-    given_on_command_line,
     options,
     print_prose,
     stdout,
@@ -238,19 +236,10 @@ def _starter_left(
 
 
 def _solve_command(ctx: typer.Context, root: Path) -> str:
-    """`studycli solve`, with the --content the command line gave (the folder whole, quoted):
-    pasted elsewhere without it, the command found no card; and its --db: without it, the
-    command pasted recorded the attempt in the default review database, not the one this
-    solve records in. One from STUDYCLI_CONTENT or STUDYCLI_DB is not named: the environment
-    gives it again."""
-    import shlex
+    """`studycli solve`, with the --content and --db the command line gave (`again`)."""
+    from .again import studycli_again
 
-    given = ""
-    if content_given(ctx):
-        given += f" --content {shlex.quote(str(root))}"
-    if given_on_command_line(ctx, "db") and (db := options(ctx).db) is not None:
-        given += f" --db {shlex.quote(str(db))}"
-    return f"studycli{given} solve"
+    return f"{studycli_again(ctx, root)} solve"
 
 
 def _next_try(
@@ -260,10 +249,10 @@ def _next_try(
     again, given as this one was (`solve`: `studycli solve`, with its --content; `how`: its
     --watch or --no-edit; `kept`: its --timeout, --memory and --no-record). It ended at
     "recorded Again: due again in 1m", exit status 1, and a newcomer knew neither."""
-    import shlex
+    from .again import shell_path
 
     if given is not None:
-        command = f"{solve} {card_id} --file {shlex.quote(str(given))}{kept}"
+        command = f"{solve} {card_id} --file {shell_path(given)}{kept}"
         return f"mend it, then `{command}` checks it again"
     again = "checks it again" if how else "opens it again"
     return f"your attempt stays in {path}: `{solve} {card_id}{how}{kept}` {again}"

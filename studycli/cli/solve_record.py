@@ -80,8 +80,6 @@ def _record_check(
     renamed since, its history moved by another command, is not rated under the id it had, as
     a new card. `solve`:
     `studycli solve` as the commands it says begin it (`solve._solve_command`: with --content)."""
-    import shlex
-
     from rich.text import Text
 
     from studycli.errors import (
@@ -95,12 +93,13 @@ def _record_check(
     from studycli.study.api import ReviewMethod
     from studycli.study.labels import RATING_NAMES, format_interval
 
+    from .again import shell_path
     from .terminal import ENTER
 
     rating, shown = attempt.rating(), None  # (shown: the intervals a choice was made by)
     again = ""
     if attempt.outcome.status == "pass" and getkey is not None:
-        named = f" --file {shlex.quote(str(given))}" if given is not None else ""
+        named = f" --file {shell_path(given)}" if given is not None else ""
         again = f"`{solve} {card.id} --no-edit{named}` checks it again to record it"
         if (chosen := _choose(ctx, card, attempt, getkey, again)) is None:
             return
@@ -111,7 +110,7 @@ def _record_check(
 
         refuse_replaced(database_path(options(ctx).db), opened)
     record_later = (
-        f"`{solve} {card.id} --no-edit --file {shlex.quote(str(path))}` checks your attempt "
+        f"`{solve} {card.id} --no-edit --file {shell_path(path)}` checks your attempt "
         "again and records it"
     )
     while True:
