@@ -718,6 +718,53 @@ def test_a_migration_whose_backup_fails_is_not_run(tmp_path, monkeypatch):
     conn.close()
 
 
+_BACKUP_PAST_THE_LIMIT = """
+import errno, os, resource, sys
+from pathlib import Path
+from studycli.errors import StoreFull
+from studycli.study import backups
+from tests.study_support import open_store
+folder = Path(sys.argv[1])
+with open_store(folder) as store:  # (a database to back up)
+    path = store.path
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 22, resource.RLIM_INFINITY))  # (SIGXFSZ ignored)
+try:  # a copy written by hand past `ulimit -f`: the OSError the system gives (EFBIG)
+    with open(folder / "copy", "wb") as copy:
+        copy.write(bytes(1 << 23))
+except OSError as refused:
+    too_large = refused
+assert too_large.errno == errno.EFBIG, too_large
+for error in (too_large, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))):
+    def copied(source, target, error=error):
+        raise error
+    backups.os.replace = copied  # (the backup's copy, as the system refused it)
+    try:
+        backups.backup(path, folder / "reviews.bak")
+    except StoreFull as full:
+        print(full.why, "|", full.fix, "|", full)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux file-size limit")
+def test_a_backup_the_file_size_limit_stops_says_the_limit_and_a_full_disk_says_full(tmp_path):
+    """backups.py said "no room" in its own words beside `sqlite_errors.no_room`, and only for
+    ENOSPC: a copy the system refused with EFBIG under `ulimit -f` was told to "free some
+    space or make the folder writable". Both are said by `no_room`: the limit, and how to
+    raise it; a full disk, and to free some space."""
+    done = subprocess.run(
+        [sys.executable, "-c", _BACKUP_PAST_THE_LIMIT, str(tmp_path)],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    limited, full = done.stdout.splitlines()
+    assert limited.startswith("the file-size limit (`ulimit -f`) of 4,194,304 bytes"), limited
+    assert "| raise the limit (`ulimit -f unlimited`) and run the command again |" in limited
+    assert "is full" not in limited and "free some space" not in limited, limited
+    backup = tmp_path / "reviews.bak"
+    assert full.startswith(f"the disk holding {backup} is full | free some space"), full
+    assert not backup.exists() and not (tmp_path / "reviews.bak.tmp").exists()
+
+
 def test_the_released_second_migration_backs_up_a_first_schema_database(tmp_path, monkeypatch):
     path = tmp_path / "reviews.sqlite3"
     schema_of(monkeypatch, migrations.MIGRATIONS[:1])

@@ -95,8 +95,10 @@ def backup(path: Path, target: Path) -> Path:
         for part in ("", "-wal", "-shm", "-journal"):
             with contextlib.suppress(OSError):
                 temporary.with_name(temporary.name + part).unlink(missing_ok=True)
+        from .sqlite_errors import no_room  # (the one place that says "no room")
+
         unchanged = f"(the review database {path} is unchanged)"
-        if (full := _no_room(target, exc)) is not None:  # (a reading command reads on)
+        if (full := no_room(target, exc)) is not None:  # (a reading command reads on)
             raise StoreFull(
                 f"cannot write the backup {target} ({exc}): {full.why}; {full.fix} {unchanged}",
                 full.why,
@@ -107,16 +109,3 @@ def backup(path: Path, target: Path) -> Path:
             f"{target.parent} writable, then run the command again {unchanged}"
         ) from None
     return target
-
-
-def _no_room(target: Path, exc: OSError | sqlite3.Error) -> StoreFull | None:
-    """What `exc` means where it means there was no room to write `target` (None: not)."""
-    import errno
-
-    from .sqlite_errors import no_room
-
-    if isinstance(exc, sqlite3.Error):
-        return no_room(target, exc)
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return StoreFull(str(exc), f"the disk holding {target.parent} is full")
-    return None

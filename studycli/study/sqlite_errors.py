@@ -101,15 +101,20 @@ def _io_error(path: Path, exc: sqlite3.Error) -> StoreError:
 _NO_ROOM = (sqlite3.SQLITE_IOERR_WRITE, sqlite3.SQLITE_IOERR_SHMSIZE)
 
 
-def no_room(path: Path, exc: sqlite3.Error) -> StoreFull | None:
+def no_room(path: Path, exc: sqlite3.Error | OSError) -> StoreFull | None:
     """The StoreFull for `exc` where it means there was no room to write (None where not): the
     disk holding `path` is full, or the file-size limit (`ulimit -f`) stopped a file growing.
+    The one place that says so, for SQLite's errors and for a file written by hand (a
+    backup's: `backups.backup`).
 
     SQLite says SQLITE_FULL for a write cut short (ENOSPC, or a file-size limit reached in
     it), and SQLITE_IOERR_WRITE for one refused whole (EFBIG: it began past the limit; Python
     ignores SIGXFSZ); SQLITE_IOERR_SHMSIZE where the -shm file cannot grow (a -wal past 4,096
     frames needs its second region). Which it was is read from the disk's free space and the
-    limit: SQLite's own error does not say (Python reads no `sqlite3_system_errno`)."""
+    limit: SQLite's own error does not say (Python reads no `sqlite3_system_errno`). An
+    OSError says which: ENOSPC or EDQUOT a full disk (or quota), EFBIG the limit."""
+    if isinstance(exc, OSError):
+        return _no_room_for_file(path, exc)
     if _code(exc) != sqlite3.SQLITE_FULL and _extended(exc) not in _NO_ROOM:
         return None
     if _disk_full(path):
@@ -117,6 +122,17 @@ def no_room(path: Path, exc: sqlite3.Error) -> StoreFull | None:
     if (limit := file_size_limit()) is not None:
         return _size_limited(path, exc, limit)
     return _full(path) if _code(exc) == sqlite3.SQLITE_FULL else None  # (else: a failing disk)
+
+
+def _no_room_for_file(path: Path, exc: OSError) -> StoreFull | None:
+    """`no_room` of an OSError: EFBIG past `ulimit -f` (one past the filesystem's largest
+    file, with no limit set, is no want of room: None), ENOSPC or EDQUOT a full disk."""
+    import errno
+
+    if exc.errno == errno.EFBIG:
+        limit = file_size_limit()
+        return None if limit is None else _size_limited(path, exc, limit)
+    return _full(path) if exc.errno in (errno.ENOSPC, errno.EDQUOT) else None
 
 
 def _disk_full(path: Path) -> bool:
@@ -129,7 +145,7 @@ def _disk_full(path: Path) -> bool:
         return False
 
 
-def _size_limited(path: Path, exc: sqlite3.Error, limit: int) -> StoreFull:
+def _size_limited(path: Path, exc: sqlite3.Error | OSError, limit: int) -> StoreFull:
     why = f"the file-size limit (`ulimit -f`) of {limit:,} bytes stopped a file growing"
     room = "raise the limit (`ulimit -f unlimited`)"
     return StoreFull(
