@@ -1186,6 +1186,70 @@ def test_a_read_leaves_the_side_files_another_read_of_this_user_reads_through(
     assert reviews == 3
 
 
+def test_a_read_as_another_users_session_closes_waits_for_its_wal_to_go(tmp_path):
+    """The owner's session, closing, checkpoints its -wal into the file and removes its -shm,
+    then its -wal: a read of the file (this user cannot write it) in between found a -wal
+    with frames and no -shm, and said its reviews could not be read (3 in 7,200 reads of a
+    loop beside an owner rating in a loop). It looks again, a few times, and reads the file
+    once the -wal is gone; a -wal that stays is still said to hold reviews out of reach."""
+    live = tmp_path / "live" / "reviews.sqlite3"
+    live.parent.mkdir()
+    rated_database(live)
+    path = tmp_path / "shared" / "reviews.sqlite3"
+    path.parent.mkdir()
+    with Store.open(live) as store:  # (the owner's session: two more ratings, checkpointed,
+        for days in (10, 11):  # its -wal not yet removed)
+            core.rate(
+                store, fixture_content().get("add-one"), 3, NOW + timedelta(days=days), NO_FUZZ
+            )
+        store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        for suffix in ("", "-wal"):  # (its -shm removed already)
+            shutil.copyfile(f"{live}{suffix}", f"{path}{suffix}")
+    wal = Path(f"{path}-wal")
+    assert wal.stat().st_size > 0
+    with unwritable(path):
+        with pytest.raises(StoreError) as staying:
+            read_only._open_for_reading(path).close()
+        closing = threading.Timer(0.02, wal.unlink)  # (the owner's close, a moment later)
+        closing.start()
+        try:
+            conn = read_only._open_for_reading(path)
+        finally:
+            closing.join()
+        try:
+            reviews = conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+        finally:
+            conn.close()
+    assert "its reviews.sqlite3-wal file holds reviews not yet in" in str(staying.value)
+    assert reviews == 5
+
+
+def test_a_read_of_another_users_file_sees_it_as_it_was_while_its_owner_writes(tmp_path):
+    """A file this user cannot write, with no -wal to read, was read as `immutable`, taking
+    no lock: the owner's checkpoint, writing pages into it while the command read, showed
+    it torn ("database disk image is malformed ... run the command again": 4 in 7,200 reads
+    of a loop beside an owner rating and checkpointing in a loop). It is read through a
+    copy in memory, the file read twice alike: what the owner writes after the open is not
+    seen, and cannot tear what is."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    with unwritable(path):
+        conn = read_only._open_for_reading(path)
+    try:
+        with Store.open(path) as owner:  # many ratings, checkpointed into the file
+            for days in range(10, 400):
+                core.rate(
+                    owner, fixture_content().get("add-one"), 3, NOW + timedelta(days=days), NO_FUZZ
+                )
+            owner.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 3
+    finally:
+        conn.close()
+    with Store.open(path) as owner:
+        assert len(owner.reviews()) == 393
+
+
 def test_a_read_beside_another_users_session_leaves_its_side_files(tmp_path):
     """What a read removes is only what it made: the owner's -wal and -shm, its session open,
     stay as they were (the -wal holds reviews not yet in the file), and are read through."""

@@ -1,7 +1,9 @@
 """A review database that cannot be written: what stops the writing (`_unwritable_part`, and
 `unwritable`, the StoreError naming it with the fix), whether a folder can be written
 (`folder_writable`), and opening the file read-only (`_open_for_reading`), its -wal file
-read too, or the reviews there said to be out of reach where no -shm file can be made.
+read too, or the reviews there said to be out of reach where no -shm file can be made; a
+file read alone goes through a copy in memory (`whole_file.py`), which its owner's
+checkpoint cannot tear.
 
 Part of the store (see `database.py`): `database.connect` opens a database it cannot write
 read-only (`database.connect_read_only`, through `_open_for_reading`), and
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 from pathlib import Path
 
 from studycli.errors import StoreError
@@ -30,20 +33,26 @@ def _can_write(path: Path) -> bool:
 
 def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Connection:
     """A read-only connection to the database at `path`, which has read its schema, waiting
-    up to `timeout` s for another process's lock (`busy.BUSY_TIMEOUT` when None).
+    up to `timeout` s (`busy.BUSY_TIMEOUT` when None) for another process's lock.
 
     SQLite reads a WAL database read-only when its -shm file exists, or can be made, and
     then reads what the -wal file holds too. On a read-only medium, or in a folder this user
     cannot write, or on a full disk (where the -shm file cannot grow), without a -shm file it
-    can only open the file as `immutable`, which ignores any -wal file: that is done only
-    when there is no -wal file with something in it; otherwise the reviews it holds would be
-    silently left out, and this says so instead. Beside a file this user cannot write
-    (another user's, in a folder this one can write) no -wal or -shm file is made either:
-    SQLite's read-only connection leaves the ones it makes, this user's, and the owner's
-    next write failed on them ("cannot write ...-wal"); the file is read as `immutable` too.
-    Where the owner's session ends between the look that found its files and the open, and
-    they go, those SQLite makes in their place are removed (`side_files.made_by_this_read`),
-    and it looks again.
+    can only read the file alone: that is done only when there is no -wal file with something
+    in it; otherwise the reviews it holds would be silently left out, and this says so
+    instead. Beside a file this user cannot write (another user's, in a folder this one can
+    write) no -wal or -shm file is made either: SQLite's read-only connection leaves the ones
+    it makes, this user's, and the owner's next write failed on them ("cannot write
+    ...-wal"); the file is read alone too. Where the owner's session ends between the look
+    that found its files and the open, and they go, those SQLite makes in their place are
+    removed (`side_files.made_by_this_read`), and it looks again.
+
+    A file read alone, where its owner may write it, is read through a copy in memory
+    (`whole_file`), else as `immutable`. A -wal file found with something in it and no -shm
+    is looked at again, `LOOKS` times: the owner's session, closing, removes its -shm file
+    before its -wal (a loop of reads beside an owner rating in a loop was told, 3 in 7,200
+    times, that the reviews in it could not be read, and once the -wal went between the
+    look and its size: a traceback).
 
     Raises:
         sqlite3.Error: as SQLite raised it (busy, cannot open, not a database ...).
@@ -51,11 +60,33 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
             disk).
     """
     real = path.resolve()  # (a link's -wal is beside the file it points to)
-    uri = real.as_uri()
     timeout = busy.BUSY_TIMEOUT if timeout is None else timeout
     _, wal, shm = _files_of(real)
     writable = os.access(real, os.W_OK)
     full = False
+    for look in range(LOOKS):
+        if look:
+            time.sleep(LOOK_AGAIN)
+        conn, full = _through_side_files(path, wal, shm, timeout, writable)
+        if conn is not None:
+            return conn
+        if not _holds_frames(wal):
+            return _alone(real, timeout)  # the file holds everything
+        if full:  # (no room for a -shm file: not a moment's)
+            break
+    raise _wal_out_of_reach(path, wal, full)
+
+
+LOOKS = 5  # looks at a -wal file out of reach before saying so, LOOK_AGAIN s apart
+LOOK_AGAIN = 0.05
+
+
+def _through_side_files(
+    path: Path, wal: Path, shm: Path, timeout: float, writable: bool
+) -> tuple[sqlite3.Connection | None, bool]:
+    """A read through the -wal and -shm files of the database at `path` (`_read_through_shm`);
+    None where there are none to read through and none can be made, and whether that is for
+    want of room (a full disk)."""
     for _ in range(3):  # (the owner's files removed between the look and the open, each time)
         if not (writable or (wal.exists() and shm.exists())):  # (none to make)
             break
@@ -68,12 +99,30 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
             full = _extended(exc) == sqlite3.SQLITE_IOERR_SHMSIZE
             if not full and _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
                 raise
-            break
+            return None, full
         if conn is not None:
+            return conn, False
+    return None, False
+
+
+def _holds_frames(wal: Path) -> bool:
+    """Whether the -wal file `wal` holds anything (none: False)."""
+    try:
+        return wal.stat().st_size > 0
+    except FileNotFoundError:  # (none, or its owner's session removed it since the look)
+        return False
+
+
+def _alone(real: Path, timeout: float) -> sqlite3.Connection:
+    """The database file `real` read without a -wal file: through a copy in memory, which
+    no checkpoint of its owner's tears (`whole_file`), except on a read-only filesystem (no
+    one writes it there) or past the copy's size; else as `immutable`."""
+    if not _on_read_only_filesystem(real.parent):
+        from .whole_file import read_settled
+
+        if (conn := read_settled(real, timeout)) is not None:
             return conn
-    if wal.exists() and wal.stat().st_size > 0:
-        raise _wal_out_of_reach(path, wal, full)
-    return _first_read(f"{uri}?immutable=1", timeout)  # the file holds everything
+    return _first_read(f"{real.as_uri()}?immutable=1", timeout)
 
 
 def _read_through_shm(path: Path, timeout: float, writable: bool) -> sqlite3.Connection | None:
