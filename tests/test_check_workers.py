@@ -1278,6 +1278,25 @@ def test_a_dump_of_stacks_a_device_check_set_to_come_later_is_called_off_as_it_e
     assert "Timeout (" not in capfd.readouterr().err
 
 
+def test_a_dump_a_device_check_tied_to_a_signal_is_undone_as_it_ends(tmp_path):
+    """A check runs in its device worker: a dump of the stacks it tied to a signal
+    (`faulthandler.register`) stayed in force there, and the signal, sent by a later check or
+    any process of the user's, wrote the worker's stacks into the file the check gave (fd 2:
+    the next check's output, or the command's terminal between checks). The next check finds
+    the signal as it was."""
+    source = (
+        "import faulthandler, signal, sys\n"
+        "def answer():\n"
+        "    pass\n"
+        "def registers(impl, device='cpu'):\n"
+        "    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)\n"
+        "def looks(impl, device='cpu'):\n"
+        "    assert not faulthandler.unregister(signal.SIGUSR1), 'still registered'\n"
+    )
+    checks = _references_in_a_device_worker(tmp_path, "module", source, ("registers", "looks"))
+    assert [check["status"] for check in checks] == ["pass", "pass"], checks
+
+
 # An answer that writes 3 MB to fd 1 in one call from C that holds the GIL throughout (a C
 # extension's write: ctypes' PyDLL keeps the GIL, where CDLL lets go of it)
 WRITES_MEGABYTES_HOLDING_THE_GIL = (

@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import output_keeper, output_tail, pipe_holders
 
@@ -273,7 +274,11 @@ def _dumping_crashes() -> Iterator[None]:
 
     A dump the check set to come later (`faulthandler.dump_traceback_later`, its thread
     the worker's) is called off as it ends, as it is with a forked check's process: it wrote
-    the worker's stacks onto the command's terminal at each interval, for the worker's life."""
+    the worker's stacks onto the command's terminal at each interval, for the worker's life.
+    So is a dump the check tied to a signal (`faulthandler.register`): it stayed in force in
+    the worker, and a later check, or any process of the user's, that sent that signal had the
+    worker's stacks written to the file the check gave (fd 2: the next check's output, or the
+    command's terminal between checks); each such signal's handler is put back as it was."""
     import faulthandler
 
     faulthandler.enable(file=2, all_threads=False)  # (fd 2 as it is at the crash)
@@ -282,3 +287,16 @@ def _dumping_crashes() -> Iterator[None]:
     finally:
         faulthandler.disable()
         faulthandler.cancel_dump_traceback_later()
+        _unregister_dumps(faulthandler)
+
+
+def _unregister_dumps(faulthandler: Any) -> None:
+    """Undo each `faulthandler.register` made in this process: 5 us a check (the signals a
+    dump may be tied to: all but those `faulthandler.enable` handles, which `unregister`
+    refuses with an exception, 15 times as long)."""
+    import signal
+
+    fatal = {signal.SIGSEGV, signal.SIGFPE, signal.SIGABRT, signal.SIGBUS, signal.SIGILL}
+    for signum in signal.valid_signals() - fatal:
+        with contextlib.suppress(ValueError, OSError, RuntimeError):
+            faulthandler.unregister(signum)
