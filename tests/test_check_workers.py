@@ -1739,6 +1739,43 @@ def test_a_device_worker_that_holds_the_gil_ends_when_closed(tmp_path, when):
             os.kill(server, signal.SIGKILL)
 
 
+# A solution module that starts a daemon at its top (a session of its own, its output to
+# /dev/null), says it has, and takes its time (less than `zygote.SOLUTION_LOAD_LIMIT`)
+STARTS_A_DAEMON_AS_IT_LOADS = """
+import pathlib, subprocess, time
+subprocess.Popen(['sleep', '{daemon}'], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+pathlib.Path({started!r}).write_text('started')
+time.sleep(1.5)
+"""
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["device worker", "zygote"])
+def test_closing_a_worker_still_loading_ends_what_its_load_started(tmp_path, fork):
+    """`close()` of a worker not yet ready killed its server, then its keeper at once: what a
+    solution module's load had started (a daemon) came to the keeper as the server died, and
+    went on to init, the keeper killed before it could sweep, running after the command had
+    ended. The keeper now sweeps it, and ends."""
+    from studycli.check.worker import Worker
+
+    from .check_support import gone_within, marker
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a keeper (Linux)")
+    daemon, started = marker(), tmp_path / "started"
+    source = STARTS_A_DAEMON_AS_IT_LOADS.format(daemon=daemon, started=str(started))
+    (tmp_path / "starts.py").write_text(source)
+    worker = Worker((), (str(tmp_path), ("starts",)), fork=fork, torch=False)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert started.exists() and not worker.ready.is_set()
+    finally:
+        worker.close()
+    assert gone_within(daemon, 3.0) == []
+
+
 # A command that starts a device worker and has it run a check that holds the GIL, says its
 # keeper's pid, and waits
 COMMAND_IN_A_CHECK_THAT_HOLDS_THE_GIL = """

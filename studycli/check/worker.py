@@ -33,6 +33,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 # "CUDA-capable device(s) is/are busy or unavailable" (H100 host); with 1, 82 of 82 passed,
 # and `check --device cuda --jobs 16` took 2.55 s against 2.69 s with the default (8).
 DEVICE_ENVIRONMENT = {"CUDA_DEVICE_MAX_CONNECTIONS": "1"}
+SWEEP_WAIT = 2.0  # seconds `close` waits for a keeper to sweep (`keeper_children.SWEEP_LIMIT`, 1 s)
 
 
 class Running:
@@ -265,7 +266,9 @@ class Worker:
             self.kill_stopped()
         if self.process is not None:
             if not self.ready.is_set():
-                self._kill_device_server()
+                self._kill_server()  # (its keeper then kills what its load started, and ends)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=SWEEP_WAIT)
                 with contextlib.suppress(OSError):
                     self.process.kill()
             elif _stopped(self.process.pid, traced=False):  # (where it is a keeper)
@@ -274,9 +277,9 @@ class Worker:
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self._kill_device_server()  # (its keeper then kills what it left, and ends)
+                self._kill_server()  # (its keeper then kills what it left, and ends)
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=2.0)  # (sweep: `keeper_children.SWEEP_LIMIT`, 1 s)
+                    self.process.wait(timeout=SWEEP_WAIT)
                 self.process.kill()
                 self.process.wait()
         elif not self.ended.wait(5) and self.pid is not None:
@@ -285,14 +288,19 @@ class Worker:
         with contextlib.suppress(ValueError):
             _WORKERS.remove(self)
 
-    def _kill_device_server(self) -> None:
-        """(In `close`, before its keeper is killed.) Kill a device worker's server: its pid
-        said with "ready", else its keeper's child. It no longer dies with its keeper
-        (`device_worker.end_with_the_keeper`: a thread of its own that waits for the keeper's
-        end, which runs only once its code lets go of the GIL); one that held it (a solution
-        module's loop in C as it loaded, a thread a check left) ran on under init, for as long
-        as its loop, once `close` had killed its keeper."""
-        if self.fork or self.process is None:
+    def _kill_server(self) -> None:
+        """(In `close`, before its keeper is killed.) Kill the server: its pid said with
+        "ready", else its keeper's child (as root, a zygote's is the init of its PID namespace,
+        whose end ends all in it). What the server started then comes to the keeper, which
+        kills it and ends (`keeper`): killed first, the keeper left it to init (a daemon a
+        solution module started as it loaded, in a worker closed before it was ready), and
+        the server a zygote's, which dies with its keeper, left its checks' too. A device
+        worker's no longer dies with its keeper (`device_worker.end_with_the_keeper`: a thread
+        of its own that waits for the keeper's end, which runs only once its code lets go of
+        the GIL); one that held it (a solution module's loop in C as it loaded, a thread a
+        check left) ran on under init, for as long as its loop, once `close` had killed its
+        keeper."""
+        if self.process is None:
             return
         keeper = self.process.pid
         server = self.pid or next(iter(_children(keeper)), None)
