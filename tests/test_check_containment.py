@@ -1448,18 +1448,18 @@ def add_one(x):
 
 
 def _beside_a_waiting_check(
-    tmp_path, answer: str, attack: str, before: str = ""
+    tmp_path, answer: str, attack: str, before: str = "", waits: str = WAITS_THEN_ANSWERS
 ) -> tuple[Outcome, Outcome]:
     """The outcomes of the attempt `before` + `attack` (`attack` formatted with `done`, the
-    file it writes when it is done) and of a check beside it that waits for it
-    (`WAITS_THEN_ANSWERS` with `answer`), run in the same worker at once; the attack must have
-    run and passed."""
+    file it writes when it is done) and of a check beside it that waits for it (`waits`,
+    `WAITS_THEN_ANSWERS` by default, with `answer`), run in the same worker at once; the
+    attack must have run and passed."""
     import threading
 
     started, done = tmp_path / "started", tmp_path / "done"
     (victim_dir := tmp_path / "victim").mkdir()
     victim = attempt_job(
-        victim_dir, WAITS_THEN_ANSWERS.format(started=str(started), done=str(done), answer=answer)
+        victim_dir, waits.format(started=str(started), done=str(done), answer=answer)
     )
     outcomes: list[Outcome] = []
     waiting = threading.Thread(target=lambda: outcomes.append(run_job(victim)))
@@ -1523,6 +1523,61 @@ def test_a_check_cannot_write_into_the_output_of_another_check_running_beside_it
     _, victim = _beside_a_waiting_check(tmp_path, "x + 1", INJECTS_INTO_OTHER_OUTPUTS)
     assert victim.status == "pass", victim
     written = (tmp_path / "done").read_text()
+    assert "INJECTED" not in victim.output, (victim, written)
+    assert written == "[]"
+
+
+# An attempt that runs a program (a shell that waits, 3 s at most, for the check beside it to
+# be done), then answers: the program has the check's output pipe as its fds 1 and 2, and is
+# dumpable (an exec makes a process so), where the check's own process is not (`out_of_reach`)
+RUNS_A_PROGRAM_THEN_ANSWERS = """
+import os, subprocess
+
+def add_one(x):
+    open({started!r}, "w").close()
+    waits = "i=0; while [ ! -e {done} ] && [ $i -lt 300 ]; do sleep 0.01; i=$((i+1)); done"
+    subprocess.run(["sh", "-c", waits])
+    return {answer}
+"""
+
+# An attempt that writes a line into the fd 1 of each process whose command line names `done`
+# (the program the check beside it runs)
+INJECTS_INTO_A_PROGRAM_S_OUTPUT = """
+import os
+
+def add_one(x):
+    written = []
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{{name}}/cmdline", "rb") as cmdline:
+                if {done!r}.encode() not in cmdline.read():
+                    continue
+            fd = os.open(f"/proc/{{name}}/fd/1", os.O_WRONLY | os.O_NONBLOCK)
+        except (OSError, ValueError):
+            continue
+        try:
+            os.write(fd, b"INJECTED by another check\\n")
+            written.append(name)
+        except OSError:
+            pass
+        os.close(fd)
+    with open({done!r}, "w") as done:
+        done.write(repr(written))
+    return x + 1
+"""
+
+
+def test_a_check_cannot_write_into_the_output_of_a_program_another_check_runs(tmp_path):
+    """A program a check runs has the check's output pipe as its fds 1 and 2, and an exec makes
+    a process dumpable again (`out_of_reach`): another check of the same user opened them
+    through /proc/PROGRAM/fd/1 (as root it could not: each check is a user of its own,
+    `as_root`) and wrote a line into that check's output. Each check is in a Landlock domain
+    of its own (`landlock`), whose processes no process outside it reaches."""
+    _, victim = _beside_a_waiting_check(
+        tmp_path, "x + 1", INJECTS_INTO_A_PROGRAM_S_OUTPUT, waits=RUNS_A_PROGRAM_THEN_ANSWERS
+    )
+    written = (tmp_path / "done").read_text()
+    assert victim.status == "pass", (victim, written)
     assert "INJECTED" not in victim.output, (victim, written)
     assert written == "[]"
 

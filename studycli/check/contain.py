@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Protocol
 
-from . import as_root
+from . import as_root, landlock
 from .limits import FILE_SIZE_LIMIT_MB
 
 MAX_PROCESSES = 256  # processes (and threads) a check may add to what its user already runs
@@ -56,6 +56,8 @@ def enter(
     """
     if hasattr(os, "setsid"):  # POSIX; elsewhere only the time limit and the pipe apply
         os.setsid()  # a new session and process group, led by this process: killed as one
+    landlock.enter()  # what it runs out of other checks' reach (before its worker's ruleset
+    # is closed below with what else it inherited)
     # A SIGINT that reaches a check is its own code's (no terminal's Ctrl-C reaches another
     # session): a KeyboardInterrupt to report, even where the command started ignoring it
     # (a shell's background job, nohup), which left the check asleep until its time limit.

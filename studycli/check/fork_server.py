@@ -70,9 +70,10 @@ class _Zygote:
         self.servers: set[int] = set()  # the zygote servers this one forked (`_spawn`)
         self.prctl = _prctl()  # (loaded once, here: each check calls it, `_child`)
         self.reaper = self.prctl is not None and self.prctl(36, 1, 0, 0, 0) == 0
-        from studycli.check import as_root
+        from studycli.check import as_root, landlock
 
         as_root.drop_root_exemption()  # (root: each check it forks is then held to its cap)
+        landlock.prepare()  # (each check it forks is in a domain of its own)
         self.early: list[Any] = []  # requests read while preparing, for the loop (see below)
         # A load it prepared left a thread running (`left_threads`): it forks nothing more,
         # and ends once what it forked has
