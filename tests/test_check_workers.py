@@ -1739,6 +1739,54 @@ def test_a_device_worker_that_holds_the_gil_ends_when_closed(tmp_path, when):
             os.kill(server, signal.SIGKILL)
 
 
+# A process that opens for writing what it can of each process's descriptors (pids as its
+# arguments, and a `sleep` it starts, "control"), without CAP_SYS_PTRACE (as root: with it,
+# root opens any), and says which it opened
+OPENS_THEIR_DESCRIPTORS = """
+import contextlib, ctypes, os, subprocess, sys
+from studycli.check import as_root
+
+with contextlib.suppress(OSError):  # (as a user: none to drop)
+    as_root._drop_capabilities(ctypes.CDLL(None, use_errno=True), (as_root.CAP_SYS_PTRACE,))
+control = subprocess.Popen(["sleep", "30"])
+opened = []
+for pid in [*sys.argv[1:], str(control.pid)]:
+    try:
+        names = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        continue
+    for name in names:
+        with contextlib.suppress(OSError):
+            os.close(os.open(f"/proc/{pid}/fd/{name}", os.O_WRONLY | os.O_NONBLOCK))
+            opened.append("control" if pid == str(control.pid) else pid)
+control.kill()
+print(sorted(set(opened)))
+"""
+
+
+def test_a_device_worker_and_its_keeper_are_out_of_reach_of_the_users_processes(tmp_path):
+    """A device worker and its keeper were dumpable: a CPU check of the same user opened
+    their descriptors through /proc/PID/fd/N, the output pipe of the check the worker runs
+    and the command's output among them. (As root a check could not: it lacks capabilities
+    that they hold.) Neither is dumpable now, as a zygote is not (`out_of_reach`); a process
+    that is (the probe's own `sleep`) is opened, to show that the probe reaches one."""
+    import subprocess
+
+    from studycli.check.worker import Worker
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("/proc (Linux)")
+    worker = Worker((), None, fork=False, torch=False)
+    try:
+        assert worker.ready.wait(60) and worker.process is not None
+        pids = [str(worker.pid), str(worker.process.pid)]
+        probe = [sys.executable, "-c", OPENS_THEIR_DESCRIPTORS, *pids]
+        said = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
+    finally:
+        worker.close()
+    assert said.strip() == "['control']", (said, pids)
+
+
 # A solution module that starts a daemon at its top (a session of its own, its output to
 # /dev/null), says it has, and takes its time (less than `zygote.SOLUTION_LOAD_LIMIT`)
 STARTS_A_DAEMON_AS_IT_LOADS = """

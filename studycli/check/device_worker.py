@@ -139,6 +139,7 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         device_sweep,
         left_threads,
         loading,
+        out_of_reach,
         output_aside,
         output_keeper,
     )
@@ -172,7 +173,9 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         output_keeper.NUMBER = number  # (the keeper says how the worker ended in it)
         modules = dict(sys.modules)
         threads = set(threading.enumerate())
-        child._child(job, kept)  # (a crash in it dumps its stack: `output_aside.into`)
+        # (what it forks is found by the pipe it holds, `output_aside.into`: `in_reach`)
+        with out_of_reach.in_reach():
+            child._child(job, kept)  # (a crash in it dumps its stack: `output_aside.into`)
         # A thread the check left running, which no signal ends, printed into the next
         # checks' output (sys.stdout is each check's capture) and the command's between them,
         # and ran on beside them: this worker is retired after this check (`pool.release`),

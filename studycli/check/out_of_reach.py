@@ -1,4 +1,4 @@
-"""A CPU worker's descriptors, and its checks', out of the checks' reach through /proc (Linux).
+"""A worker's descriptors, and its checks', out of the checks' reach through /proc (Linux).
 
 Any process can open a file that another process of the same user holds, through
 /proc/PID/fd/N, unless that process is not dumpable (PR_SET_DUMPABLE 0): then its descriptors,
@@ -24,6 +24,12 @@ found; the zygote is not. (It was dumpable for its loads: a later preload's (`po
 review session's next card) ran beside the checks running then, and one that polled
 /proc/ZYGOTE/fd, run as a user, opened the command's output and the load's pipe for the load's
 time.)
+
+A device worker, which runs its checks in itself, is not dumpable either, nor is its keeper:
+its descriptors (the output pipe of the check it runs, the command's output) are out of the
+CPU's checks' reach; what its checks fork is in reach, as a zygote's loads' is (`in_reach`).
+A program a check runs is dumpable, its descriptors in reach of every other process of the
+user: a forked check's are kept from the others by a Landlock domain (`landlock`).
 
 Root reads any process's descriptors with CAP_SYS_PTRACE, which each check gives up (`as_root`).
 The command's own descriptors are not covered here: see `hide`.

@@ -66,12 +66,16 @@ def serve() -> None:
     (`device_sweep`), but when it is killed (a check at its time limit) or crashes, never
     swept the daemon a check started in a session of its own. A device worker's keeper makes
     no PID namespace (as root): the CUDA driver failed there ("Error 304: OS call failed", an
-    H100 host), and an MPS daemon knows its clients by their pids."""
+    H100 host), and an MPS daemon knows its clients by their pids.
+
+    Its descriptors are out of its checks' reach (`out_of_reach`), and so are its keeper's: a
+    zygote's (its checks' output pipes), and a device worker's (the output pipe of the check
+    it runs, and the command's output), which a CPU check of the same user opened through
+    /proc (as root too: a device worker's ids are its checks' effective ones)."""
     from studycli.check import keeper
 
     zygote = len(sys.argv) > 3  # (a channel: a zygote, which forks checks)
-    if zygote:  # its descriptors (its checks' output pipes) out of its checks' reach
-        out_of_reach.hide()
+    out_of_reach.hide()
     keeper.keep(apart=zygote, replies=-1 if zygote else int(sys.argv[2]))
     requests, replies = int(sys.argv[1]), int(sys.argv[2])
     channel = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
