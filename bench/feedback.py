@@ -12,6 +12,13 @@ same attempts in process). Cards: the test deck's `add-one` (a trivial checker) 
 shipped `online-softmax` (torch).
 
     python bench/feedback.py [--repeat 5]
+
+`--threads` measures instead what the number of torch threads a check gets does to it: every
+coding card's reference checked as `solve` checks an attempt (`solve.check_job`, the reference's
+solution module as the attempt file), with 1 thread and with one per core, in turn, the median
+wall time of each; `--busy` runs a busy loop on one core meanwhile (as another program would).
+
+    python bench/feedback.py --threads [--busy] [--repeat 3] [ID ...]
 """
 
 from __future__ import annotations
@@ -145,11 +152,73 @@ def review(card_id: str, repeat: int, home: Path, environ: dict[str, str]) -> li
     return times[1:]
 
 
+def thread_times(card_ids: list[str], repeat: int) -> None:
+    """Each coding card's reference through `solve`'s check, with 1 thread and with one per
+    core in turn (`repeat` times each, interleaved): the median wall times, one line a card."""
+    import dataclasses
+
+    sys.path.insert(0, str(ROOT))
+    from studycli.check import pool, solve
+    from studycli.check.runner import run_job
+    from studycli.content.loader import load_content
+
+    content = load_content(ROOT)
+    cards = [card for card in content.cards.values() if card.runnable and card.solution]
+    cards = [card for card in cards if not card_ids or card.id in card_ids]
+    counts = sorted({1, pool.cores()})
+    print(f"{'card':40} " + " ".join(f"{f'{n} thread(s)':>14}" for n in counts), flush=True)
+    totals = dict.fromkeys(counts, 0.0)
+    for card in cards:
+        assert card.solution is not None
+        reference = content.solutions_dir / f"{card.solution.module}.py"
+        job = solve.check_job(card, content, reference, timeout=60, memory_mb=1024)
+        solve.warm_up(card, content)
+        run_job(job)  # (the worker's first check of the card: its modules loaded)
+        times: dict[int, list[float]] = {n: [] for n in counts}
+        statuses = set()
+        for _ in range(repeat):
+            for n in counts:
+                started = time.perf_counter()
+                statuses.add(run_job(dataclasses.replace(job, threads=n)).status)
+                times[n].append(time.perf_counter() - started)
+        figures = {n: median(times[n]) for n in counts}
+        for n in counts:
+            totals[n] += figures[n]
+        print(
+            f"{card.id:40} " + " ".join(f"{figures[n] * 1000:12.0f}ms" for n in counts)
+            + ("" if statuses == {"pass"} else f"  ({'/'.join(sorted(statuses))})"),
+            flush=True,
+        )  # fmt: skip
+    print(f"{'sum of medians':40} " + " ".join(f"{totals[n]:13.2f}s" for n in counts))
+
+
+@contextlib.contextmanager
+def busy_core(on: bool):
+    """A busy loop on one core while the block runs (`on`), as another program would be."""
+    import subprocess
+
+    loop = subprocess.Popen([sys.executable, "-c", "while 1: pass"]) if on else None
+    try:
+        yield
+    finally:
+        if loop is not None:
+            loop.kill()
+            loop.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--threads", action="store_true", help="1 thread against one per core")
+    parser.add_argument("--busy", action="store_true", help="with --threads: one core busy")
+    parser.add_argument("cards", nargs="*", help="with --threads: these cards only")
     args = parser.parse_args()
     print(f"machine: {machine()}", flush=True)
+    if args.threads:
+        print(f"load average: {os.getloadavg()}, busy loop: {args.busy}", flush=True)
+        with busy_core(args.busy):
+            thread_times(args.cards, args.repeat)
+        return
     for card_id, (root, wrong) in CARDS.items():
         with tempfile.TemporaryDirectory(prefix="studycli-feedback-") as scratch:
             home = Path(scratch)

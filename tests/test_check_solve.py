@@ -2264,3 +2264,17 @@ def test_the_untouched_starter_is_not_checked(cli):
     assert "checking" not in said and "NotImplementedError" not in said, said
     assert f"your attempt stays in {attempts_dir() / 'add-one.py'}" in said, said
     assert _history(cli) == []
+
+
+def test_a_solves_check_gets_one_torch_thread_however_many_cores(attempt, monkeypatch):
+    """The checkers' problems are tiny (small tensors, many small ops): a thread per core only
+    added synchronisation, and on a busy machine waits for descheduled threads (online-softmax's
+    check 0.09 s with one thread, 0.7 s with two on the loaded 2-core box)."""
+    monkeypatch.setattr(solve.pool, "cores", lambda: 8)
+    monkeypatch.setattr(solve, "warm_up", lambda card, content: None)
+    jobs = []
+    monkeypatch.setattr(solve, "run_job", lambda job: jobs.append(job) or Outcome("pass", "", 0.0))
+    content = load_content(FIXTURE_CONTENT)
+    solve.run_check(content.get("add-one"), content, attempt(CORRECT), timeout=10, memory_mb=1024)
+    [job] = jobs
+    assert job.threads == 1

@@ -101,7 +101,9 @@ class Job:
     device: str = "cpu"
     timeout: float = DEFAULT_TIMEOUT
     memory_mb: int = DEFAULT_MEMORY_MB
-    threads: int = 1  # torch's threads in the child: cores / checks run side by side
+    # torch's threads in the child: `check`'s, the cores / checks run side by side; `solve`'s,
+    # one (`solve.CHECK_THREADS`)
+    threads: int = 1
     # What its checker imports on first use (`lazy_imports.lazy_modules`). Checks that import
     # something fork from a worker of their own that imported it (on CUDA: run in device
     # workers that imported it): the others from a lighter one, ready sooner (see
