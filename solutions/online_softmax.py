@@ -250,8 +250,13 @@ _TO_NUMBERS = frozenset(
     {"item", "tolist", "numpy", "__float__", "__int__", "__index__", "__complex__", "__array__"}
 )
 _SHARING = frozenset({"numpy", "__array__"})  # (their array shares the tensor's memory)
-# Writes into the first argument's storage not named with a trailing underscore
-_IN_PLACE = frozenset({"__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__"})
+# Writes into the first argument's storage: methods named with one trailing underscore
+# (add_, copy_), and these operators; other dunders (__getitem__, __eq__) write nothing
+_IN_PLACE = frozenset(
+    {"__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__"}
+    | {"__imod__", "__ipow__", "__imatmul__", "__iand__", "__ior__", "__ixor__"}
+    | {"__ilshift__", "__irshift__"}
+)
 
 
 def _tensors_in(values):
@@ -421,7 +426,7 @@ def _watched_reductions():
         name = getattr(func, "__name__", "")
         outs = list(_tensors_in(result if isinstance(result, (tuple, list)) else (result,)))
         written = list(_tensors_in((kwargs.get("out"),)))  # torch.amax(x, -1, out=buf)
-        if name in _IN_PLACE or name.endswith("_"):
+        if name in _IN_PLACE or (name.endswith("_") and not name.endswith("__")):
             written += list(_tensors_in(args[:1]))  # x[...] = v, x.copy_(v)
         if name in _TO_NUMBERS:
             escapes.append((steps[0], carried))
@@ -616,6 +621,17 @@ def _variant_row_sums_read_as_numbers(x, block_size):
         if abs(total - 1.0) > 1e-9:
             raise AssertionError(f"a row sums to {total}")
     return out.to(x.dtype)
+
+
+def _variant_reports_rows_off(x, block_size):
+    """The reference, then a check of its own that picks the output's rows whose sums are off
+    (out[mask], the mask made of a whole-row sum) to report them: indexing the output writes
+    nothing into it."""
+    out = _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+    off = out[(out.sum(dim=-1) - 1).abs() > 1e-4]
+    if len(off):
+        raise AssertionError(f"these rows do not sum to 1: {off}")
+    return out
 
 
 @fails_with("reduced 40 entries at once with max")
@@ -1097,5 +1113,6 @@ CORRECT_VARIANTS = {
         _variant_asserts_row_sums,
         _variant_float64_checked_then_cast,
         _variant_row_sums_read_as_numbers,
+        _variant_reports_rows_off,
     ],
 }
