@@ -270,8 +270,12 @@ def _tensors_in(values):
 
 def _storage(tensor):
     """A key for the memory a tensor lives in, shared by its views (an address on its device:
-    a CPU and a CUDA address may be the same number)."""
-    return ("storage", str(tensor.device), tensor.untyped_storage().data_ptr())
+    a CPU and a CUDA address may be the same number); None for a tensor with no storage to
+    read (one seen inside torch.vmap, a sparse one): it is followed by its own making alone."""
+    try:
+        return ("storage", str(tensor.device), tensor.untyped_storage().data_ptr())
+    except (NotImplementedError, RuntimeError):
+        return None
 
 
 def _merged(ways):
@@ -434,7 +438,8 @@ def _watched_reductions():
                 written += list(_tensors_in(args[:1]))
                 carried = _merged([carried, {**carried, "numbers in": steps[0]}])
         for out in written:  # into the storage, which its views share
-            made[_storage(out)] = (out, _merged([into(out), carried]))
+            if _storage(out) is not None:
+                made[_storage(out)] = (out, _merged([into(out), carried]))
         for out in outs + written:
             made[id(out)] = (out, carried)
 
@@ -632,6 +637,15 @@ def _variant_reports_rows_off(x, block_size):
     if len(off):
         raise AssertionError(f"these rows do not sum to 1: {off}")
     return out
+
+
+def _variant_vmapped_rows(x, block_size):
+    """The pass written for one row and mapped over the rows by torch.vmap (whose tensors
+    have no storage to read)."""
+    rows = x.reshape(-1, x.shape[-1])
+    starts = range(0, x.shape[-1], block_size)
+    out = torch.vmap(lambda row: _fold_blocks(row, block_size, starts))(rows)
+    return out.reshape(x.shape)
 
 
 @fails_with("reduced 40 entries at once with max")
@@ -1114,5 +1128,6 @@ CORRECT_VARIANTS = {
         _variant_float64_checked_then_cast,
         _variant_row_sums_read_as_numbers,
         _variant_reports_rows_off,
+        _variant_vmapped_rows,
     ],
 }
