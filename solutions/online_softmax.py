@@ -245,11 +245,13 @@ TWO_PASS_HINT = (
 
 
 # Conversions that take a tensor's value out of torch as numbers it can be computed on, where
-# it can no longer be followed (a bool, a printed row sum: a check, not a computation)
+# it can no longer be followed: a bool too (`if entry >= row max` picks the max's place), and
+# DLPack's capsule (np.from_dlpack), which numpy reads with no numpy() call
 _TO_NUMBERS = frozenset(
     {"item", "tolist", "numpy", "__float__", "__int__", "__index__", "__complex__", "__array__"}
+    | {"__bool__", "__dlpack__"}
 )
-_SHARING = frozenset({"numpy", "__array__"})  # (their array shares the tensor's memory)
+_SHARING = frozenset({"numpy", "__array__", "__dlpack__"})  # (their array shares the memory)
 # Writes into the first argument's storage: methods named with one trailing underscore
 # (add_, copy_), and these operators; other dunders (__getitem__, __eq__) write nothing
 _IN_PLACE = frozenset(
@@ -292,14 +294,23 @@ def _merged(ways):
     }
 
 
-_NO_NUMBERS = (torch.Tensor, torch.dtype, torch.device, torch.layout, torch.memory_format, str)
+# (a shape, as in out.reshape(x.shape), is read off a tensor: not numbers a result left torch as)
+_NO_NUMBERS = (
+    torch.Tensor,
+    torch.Size,
+    torch.dtype,
+    torch.device,
+    torch.layout,
+    torch.memory_format,
+    str,
+)
 
 
 def _takes_numbers(values):
     """Whether a call's arguments hold values from outside torch (ints, floats, slices, numpy
     arrays), which may be numbers a reduction's result left torch as."""
     for value in values:
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, (list, tuple)) and not isinstance(value, torch.Size):
             if _takes_numbers(value):
                 return True
         elif not (value is None or value is Ellipsis or isinstance(value, _NO_NUMBERS)):
@@ -324,9 +335,9 @@ def _watched_reductions():
     from its result (written into one in place or by out=, its whole storage, which views
     share). One whose result left torch as numbers (item, float, tolist, ...) counts where
     numbers from outside torch went into the value afterwards (torch.tensor(values), x - m,
-    a slice's bounds): they may be those. A check of the answer's own on its output
-    (out.sum(-1) near 1, asserted, with torch.allclose or .item()) makes nothing the output is
-    made of, and is free, as a bool read off a result is."""
+    a slice's bounds, but not a shape): they may be those; so does a bool read off one (an `if`
+    on it). A check of the answer's own on its output (out.sum(-1) near 1, asserted, with
+    torch.allclose or .item()) makes nothing the output is made of, and is free."""
     from torch.overrides import TorchFunctionMode
 
     made: dict = {}  # id or storage -> (tensor, what went into it), alive while watched
@@ -646,6 +657,50 @@ def _variant_vmapped_rows(x, block_size):
     starts = range(0, x.shape[-1], block_size)
     out = torch.vmap(lambda row: _fold_blocks(row, block_size, starts))(rows)
     return out.reshape(x.shape)
+
+
+def _variant_rows_checked_then_reshaped(x, block_size):
+    """The pass over x's rows flattened to 2-d, the rows' sums checked (a bool read off them by
+    an `if`, their largest error by item()), then the output reshaped to x.shape: a shape read
+    off x is not a number that left torch."""
+    rows = x.reshape(-1, x.shape[-1])
+    out = _fold_blocks(rows, block_size, range(0, x.shape[-1], block_size))
+    error = (out.sum(dim=-1) - 1).abs()
+    if (error > 1e-4).any() or error.max().item() > 1e-4:
+        raise AssertionError(f"rows do not sum to 1: {error}")
+    return out.reshape(x.shape)
+
+
+@fails_with("reduced 40 entries at once with amax")
+def _wrong_max_found_by_bools(x, block_size):
+    """The two-pass softmax whose row max is found again by bools: the first entry of each row
+    that is >= the row's max (an `if` on a tensor), read back by its index."""
+    rows = x.reshape(-1, x.shape[-1])
+    top = rows.amax(dim=-1)
+    where = [
+        next(j for j in range(rows.shape[-1]) if rows[i, j] >= top[i]) for i in range(len(rows))
+    ]
+    m = rows[torch.arange(len(rows)), where].reshape(*x.shape[:-1], 1)
+    e = torch.exp(x - m)
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, x.shape[-1], block_size):
+        s = s + e[..., start : start + block_size].sum(dim=-1)
+    return e / s.unsqueeze(-1)
+
+
+@fails_with("reduced 40 entries at once with amax")
+def _wrong_max_through_dlpack(x, block_size):
+    """The two-pass softmax whose row max goes out to numpy by DLPack (np.from_dlpack, no
+    numpy() call) and comes back by torch.from_numpy."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    shared = np.from_dlpack(x.amax(dim=-1, keepdim=True).cpu())
+    m = torch.from_numpy(shared.copy()).to(x.device)
+    e = torch.exp(x - m)
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, x.shape[-1], block_size):
+        s = s + e[..., start : start + block_size].sum(dim=-1)
+    return e / s.unsqueeze(-1)
 
 
 @fails_with("reduced 40 entries at once with max")
@@ -1103,6 +1158,8 @@ WRONG_ANSWERS = {
         _wrong_max_as_numbers,
         _wrong_two_pass_in_the_output,
         _wrong_max_into_out_buffer,
+        _wrong_max_found_by_bools,
+        _wrong_max_through_dlpack,
     ],
     "running_stats_update": [
         _wrong_update_no_rescale,
@@ -1129,5 +1186,6 @@ CORRECT_VARIANTS = {
         _variant_row_sums_read_as_numbers,
         _variant_reports_rows_off,
         _variant_vmapped_rows,
+        _variant_rows_checked_then_reshaped,
     ],
 }
