@@ -228,11 +228,13 @@ def check_online_softmax(impl, device="cpu"):
 _REDUCTIONS = frozenset(
     {"sum", "nansum", "mean", "nanmean", "amax", "max", "amin", "min", "aminmax", "logsumexp"}
     | {"prod", "norm", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile", "tensordot"}
+    | {"argmax", "argmin"}  # (the max's place, read back by gather: the max itself)
 )
 # Products whose every entry sums along the last dim of their first operand (by ones: a sum)
 _PRODUCTS = frozenset({"matmul", "mm", "mv", "bmm", "dot", "inner", "vdot", "linear"})
 _GATHERING = _REDUCTIONS | _PRODUCTS
-_ALONG = frozenset({"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"})  # (x, dim)
+# Whole-dimension routines (x, dim): a running reduction, or a sort (its last entry the max)
+_ALONG = frozenset({"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort"})
 # Copies of entries picked by index (x.index_select(-1, idx), x[..., idx]): blocks, as slices are
 _PICKING = frozenset({"index_select", "__getitem__", "gather", "take_along_dim"})
 
@@ -703,6 +705,30 @@ def _wrong_max_through_dlpack(x, block_size):
     return e / s.unsqueeze(-1)
 
 
+@fails_with("reduced 40 entries at once with argmax")
+def _wrong_max_by_argmax(x, block_size):
+    """The two-pass softmax whose row max is read at its place, found by argmax over the whole
+    row (x.gather(-1, x.argmax(-1, keepdim=True))), then the sum of exp(x - max) by blocks."""
+    m = x.gather(-1, x.argmax(dim=-1, keepdim=True))
+    e = torch.exp(x - m)
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, x.shape[-1], block_size):
+        s = s + e[..., start : start + block_size].sum(dim=-1)
+    return e / s.unsqueeze(-1)
+
+
+@fails_with("reduced 40 entries at once with sort")
+def _wrong_max_by_sort(x, block_size):
+    """The two-pass softmax whose row max is the last entry of the row sorted, then the sum of
+    exp(x - max) by blocks."""
+    m = x.sort(dim=-1).values[..., -1:]
+    e = torch.exp(x - m)
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, x.shape[-1], block_size):
+        s = s + e[..., start : start + block_size].sum(dim=-1)
+    return e / s.unsqueeze(-1)
+
+
 @fails_with("reduced 40 entries at once with max")
 def _wrong_max_as_numbers(x, block_size):
     """The two-pass softmax whose max per row is taken out of torch as a Python number (item)
@@ -1160,6 +1186,8 @@ WRONG_ANSWERS = {
         _wrong_max_into_out_buffer,
         _wrong_max_found_by_bools,
         _wrong_max_through_dlpack,
+        _wrong_max_by_argmax,
+        _wrong_max_by_sort,
     ],
     "running_stats_update": [
         _wrong_update_no_rescale,
