@@ -229,12 +229,15 @@ _REDUCTIONS = frozenset(
     {"sum", "nansum", "mean", "nanmean", "amax", "max", "amin", "min", "aminmax", "logsumexp"}
     | {"prod", "norm", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile", "tensordot"}
     | {"argmax", "argmin"}  # (the max's place, read back by gather: the max itself)
+    | {"linalg_vector_norm", "linalg_norm"}  # (of exp(x - m) with ord=1: its sum)
 )
 # Products whose every entry sums along the last dim of their first operand (by ones: a sum)
 _PRODUCTS = frozenset({"matmul", "mm", "mv", "bmm", "dot", "inner", "vdot", "linear"})
 _GATHERING = _REDUCTIONS | _PRODUCTS
 # Whole-dimension routines (x, dim): a running reduction, or a sort (its last entry the max)
 _ALONG = frozenset({"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort"})
+# Sums spelled otherwise: torch.einsum("...j->...", e), F.normalize(e, p=1, dim=-1)
+_SPELLED = frozenset({"einsum", "normalize"})
 # Copies of entries picked by index (x.index_select(-1, idx), x[..., idx]): blocks, as slices are
 _PICKING = frozenset({"index_select", "__getitem__", "gather", "take_along_dim"})
 
@@ -320,6 +323,52 @@ def _takes_numbers(values):
     return False
 
 
+def _gathered(name, args, kwargs, result):
+    """How many entries the torch call `name` gathered into one entry of its result (0 for a
+    call that gathers none)."""
+    source = args[0] if args else None
+    if name == "einsum":
+        return _einsum_gathered(args)
+    if not isinstance(source, torch.Tensor):
+        return 0
+    with contextlib.suppress(IndexError, TypeError):
+        if name in _PRODUCTS:
+            return source.shape[-1] if source.dim() else 0  # what one entry sums
+        out = result[0] if isinstance(result, tuple) else result  # (values, indices)
+        if name in _GATHERING and isinstance(out, torch.Tensor):
+            return source.numel() // max(out.numel(), 1)
+        if name in _ALONG:
+            return source.shape[args[1] if len(args) > 1 else kwargs.get("dim", -1)]
+        if name == "normalize":  # F.normalize(e, p, dim), dim 1 unless given
+            return source.shape[args[2] if len(args) > 2 else kwargs.get("dim", 1)]
+    return 0
+
+
+def _einsum_gathered(args):
+    """The entries an einsum sums into one entry of its result: the product of the sizes of
+    the letters its operands name and its result does not (torch.einsum("...j->...", e): the
+    size of j); the dims of an ellipsis are kept."""
+    equation, *operands = args
+    if not isinstance(equation, str):  # (the sublist form: einsum(a, [0, 1], b, [1, 2]))
+        return 0
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = list(operands[0])
+    inputs, arrow, output = equation.replace(" ", "").partition("->")
+    sizes: dict = {}
+    for term, operand in zip(inputs.split(","), operands):
+        if not isinstance(operand, torch.Tensor):
+            return 0
+        before, dots, after = term.partition("...")
+        letters = list(before) + [""] * (operand.dim() - len(before) - len(after)) + list(after)
+        sizes.update((letter, size) for letter, size in zip(letters, operand.shape) if letter)
+    if not arrow:  # the implicit result: the letters named once
+        output = "".join(letter for letter in sizes if inputs.count(letter) == 1)
+    count = 1
+    for letter, size in sizes.items():
+        count *= 1 if letter in output else size
+    return count
+
+
 @contextmanager
 def _watched_reductions():
     """Watch the torch calls in the block; yield `reach`, which tells of a value the call
@@ -397,7 +446,7 @@ def _watched_reductions():
             name = bare_name(getattr(func, "__name__", ""))
             second = False
             blocks = blocks_of((*args, *(kwargs or {}).values()))
-            gathers = name in _GATHERING or name in _ALONG
+            gathers = name in _GATHERING or name in _ALONG or name in _SPELLED
             if gathers and blocks:
                 if blocks - gathered:  # a block read for the first time: the pass goes on
                     gathered.update(blocks)
@@ -410,20 +459,7 @@ def _watched_reductions():
                         kept[id(out)] = (out, blocks)
             elif getattr(func, "__name__", "") in _PICKING:
                 picked_block(args, kwargs or {}, result)
-            source = args[0] if args else None
-            count = 0
-            if not isinstance(source, torch.Tensor):
-                pass
-            elif name in _GATHERING:
-                out = result[0] if isinstance(result, tuple) else result
-                if isinstance(out, torch.Tensor):
-                    count = source.numel() // max(out.numel(), 1)
-                    if name in _PRODUCTS:
-                        count = source.shape[-1] if source.dim() else 0  # what one entry sums
-            elif name in _ALONG:
-                dim = args[1] if len(args) > 1 else (kwargs or {}).get("dim", -1)
-                with contextlib.suppress(IndexError, TypeError):
-                    count = source.shape[dim]
+            count = _gathered(name, args, kwargs or {}, result)
             steps[0] += 1
             values = (*args, *(kwargs or {}).values())
             numbers_in = steps[0] if _takes_numbers(values) else 0
@@ -727,6 +763,32 @@ def _wrong_max_by_sort(x, block_size):
     for start in range(0, x.shape[-1], block_size):
         s = s + e[..., start : start + block_size].sum(dim=-1)
     return e / s.unsqueeze(-1)
+
+
+@fails_with("reduced 40 entries at once with einsum")
+def _wrong_sum_by_einsum(x, block_size):
+    """The max block by block, then the sum of exp(x - m) over the whole row by
+    torch.einsum("...j->...", e): a two-pass softmax whose sum is spelled as an einsum."""
+    m, _ = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
+    e = torch.exp(x - m.unsqueeze(-1))
+    return e / torch.einsum("...j->...", e).unsqueeze(-1)
+
+
+@fails_with("reduced 40 entries at once with linalg_vector_norm")
+def _wrong_sum_by_vector_norm(x, block_size):
+    """The max block by block, then the sum of exp(x - m) over the whole row as its 1-norm
+    (torch.linalg.vector_norm(e, ord=1, dim=-1))."""
+    m, _ = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
+    e = torch.exp(x - m.unsqueeze(-1))
+    return e / torch.linalg.vector_norm(e, ord=1, dim=-1, keepdim=True)
+
+
+@fails_with("reduced 40 entries at once with normalize")
+def _wrong_sum_by_normalize(x, block_size):
+    """The max block by block, then exp(x - m) divided by its whole row's sum by
+    F.normalize(e, p=1, dim=-1)."""
+    m, _ = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
+    return torch.nn.functional.normalize(torch.exp(x - m.unsqueeze(-1)), p=1.0, dim=-1)
 
 
 @fails_with("reduced 40 entries at once with max")
@@ -1188,6 +1250,9 @@ WRONG_ANSWERS = {
         _wrong_max_through_dlpack,
         _wrong_max_by_argmax,
         _wrong_max_by_sort,
+        _wrong_sum_by_einsum,
+        _wrong_sum_by_vector_norm,
+        _wrong_sum_by_normalize,
     ],
     "running_stats_update": [
         _wrong_update_no_rescale,
