@@ -386,6 +386,8 @@ def test_lazy_modules_leave_out_packages_that_are_not_installed(monkeypatch):
     ]
     installed["sympy"] = True
     assert lazy_imports.lazy_modules([jvp]) == ["sympy"]
+    # torch.testing.assert_close imports sympy on its first call (an answer's own check)
+    assert lazy_imports.lazy_modules(["torch.testing.assert_close(got, want)"]) == ["sympy"]
     assert lazy_imports.lazy_modules([hungarian]) == []
     # a message that names scipy is no use of it (poisson's: "lgamma(0) is inf in numpy,
     # scipy and torch")

@@ -36,6 +36,10 @@ LAZY_IMPORTS = {
     # host whose every core was busy, the last check of the CPU run and of the CUDA run)
     r"torch\.func\.jvp\b": ("sympy",),
     r"forward_ad\b": ("sympy",),
+    # torch.testing.assert_close, on its first call, imports sympy too (520 modules, 0.7 s of
+    # CPU; 1.9 s on the busy 2-core box): an answer that checks its own result with it (a
+    # correct variant of online-softmax) had its card said slow
+    r"torch\.testing\b": ("sympy",),
 }
 
 
