@@ -1250,6 +1250,21 @@ def test_a_read_of_another_users_file_sees_it_as_it_was_while_its_owner_writes(t
         assert len(owner.reviews()) == 393
 
 
+def test_an_empty_file_another_user_owns_reads_as_empty_not_a_memory_error(tmp_path):
+    """An empty file this user cannot write (one `touch` made) was read as `immutable`, an
+    empty database, which `due` then said had no table cards, with how to start a new one;
+    its copy in memory, handed to SQLite's deserialize as no bytes at all, raised
+    MemoryError, a traceback for every command. It reads as an empty database again."""
+    path = tmp_path / "reviews.sqlite3"
+    path.touch()
+    with unwritable(path):
+        conn = database.connect(path, write=False)
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
 def test_a_read_beside_another_users_session_leaves_its_side_files(tmp_path):
     """What a read removes is only what it made: the owner's -wal and -shm, its session open,
     stay as they were (the -wal holds reviews not yet in the file), and are read through."""

@@ -75,12 +75,14 @@ def _reads_alike(file: io.FileIO, data: bytearray) -> bool:
 def _in_memory(data: bytearray, timeout: float) -> sqlite3.Connection:
     """`data`, a database file, as a read-only database in memory. Its header's WAL mark
     (bytes 18 and 19: 2) is set back to a rollback journal's (1): SQLite opens no database
-    in memory in WAL mode."""
+    in memory in WAL mode. An empty file is an empty database, as SQLite reads it (given no
+    bytes, deserialize raised MemoryError)."""
     if data[18:20] == b"\x02\x02":
         data[18:20] = b"\x01\x01"
     conn = sqlite3.connect(":memory:", isolation_level=None, timeout=timeout)
     try:
-        conn.deserialize(data)
+        if data:
+            conn.deserialize(data)
         conn.execute("PRAGMA query_only = ON")
         busy.when_readable(conn, timeout)
     except BaseException:
