@@ -254,3 +254,33 @@ def test_a_dry_run_reads_no_cards_contract(cli, tmp_path, monkeypatch):
     tried = run(cli, "import-reviews", laptop_export(tmp_path), "--dry-run", "--json")
     assert tried.exit_code == 0, tried.output
     assert json.loads(tried.stdout)["cards"] == 5 and made == []
+
+
+def test_the_import_a_dry_run_names_keeps_a_relative_studycli_db_from_another_folder(
+    cli, tmp_path, monkeypatch
+):
+    """A --db or --content the environment gives is not named in the command a dry run says
+    to run, as the environment gives it again; but a relative STUDYCLI_DB or STUDYCLI_CONTENT
+    names another file, or none, after a `cd`: pasted there, the command imported into a new
+    database in that folder. They are named, absolute, as the command line's are."""
+    import os
+    import re
+    import shlex
+
+    work = tmp_path / "work"
+    work.mkdir()
+    write_csv(work / "laptop.csv", [f"add-one,3,{day(3)},900"])
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("STUDYCLI_DB", "mine.sqlite3")
+    monkeypatch.setenv("STUDYCLI_CONTENT", os.path.relpath(FIXTURE_CONTENT, work))
+    tried = cli("import-reviews", "laptop.csv", "--dry-run")
+    assert tried.exit_code == 0, tried.output
+    [said] = re.findall(r"\(`(studycli [^`]*)`\) imports it", " ".join(tried.stdout.split()))
+    elsewhere = tmp_path / "else" / "where"  # (deeper: the relative content names none)
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    done = cli(*shlex.split(said)[1:])
+    assert done.exit_code == 0, done.output
+    with Store.open(work / "mine.sqlite3") as store:
+        assert [review.card_id for review in store.reviews()] == ["add-one"]
+    assert not Path("mine.sqlite3").exists()

@@ -1,7 +1,8 @@
 """The commands a message gives the learner to run later (check an attempt again, import
-without --dry-run): `studycli` with the --content and --db the command line gave, and each
-path absolute and quoted for a shell. A path as typed (`--db reviews.sqlite3`) named another
-file, or none, once the learner changed directory; one with a space split in two."""
+without --dry-run): `studycli` with the --content and --db the command line gave (or a
+relative environment variable), and each path absolute and quoted for a shell. A path as
+typed (`--db reviews.sqlite3`) named another file, or none, once the learner changed
+directory; one with a space split in two."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from .app import content_given, given_on_command_line, options
+from .app import given_on_command_line, options
 
 
 def shell_path(path: Path) -> str:
@@ -22,10 +23,22 @@ def studycli_again(ctx: typer.Context, root: Path) -> str:
     """`studycli`, with the --content the command line gave (`root`, the content folder it
     named) and its --db: pasted without them, the command found no card, or recorded in the
     default review database, not the one this command used. One from STUDYCLI_CONTENT or
-    STUDYCLI_DB is not named: the environment gives it again."""
+    STUDYCLI_DB is not named, the environment giving it again, unless it is relative: after a
+    `cd` it named another folder, and the pasted command imported into a new database there."""
     given = ""
-    if content_given(ctx):
+    if _named(ctx, "content") is not None:
         given += f" --content {shell_path(root)}"
-    if given_on_command_line(ctx, "db") and (db := options(ctx).db) is not None:
+    if (db := _named(ctx, "db")) is not None:
         given += f" --db {shell_path(db)}"
     return f"studycli{given}"
+
+
+def _named(ctx: typer.Context, option: str) -> Path | None:
+    """The app's `option` ("content", "db") where the command to run later names it: the
+    command line gave it, or its environment variable gives it relative; else None."""
+    value: Path | None = getattr(options(ctx), option)
+    if value is None or (
+        value.expanduser().is_absolute() and not given_on_command_line(ctx, option)
+    ):
+        return None
+    return value

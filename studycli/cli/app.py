@@ -307,11 +307,6 @@ def options(ctx: typer.Context) -> Options:
     return ctx.find_root().obj
 
 
-def content_given(ctx: typer.Context) -> bool:
-    """Whether the command line gave --content (not STUDYCLI_CONTENT, nor the default)."""
-    return given_on_command_line(ctx, "content")
-
-
 def given_on_command_line(ctx: typer.Context, option: str) -> bool:
     """Whether the command line gave the app's `option` ("content", "db"), not its
     environment variable nor its default."""
