@@ -406,3 +406,37 @@ def test_the_deletions_review_holds_back_as_siblings_are_left_out_of_cram(
     said = " ".join(commands["cram"].help.split())
     assert "the other deletions of a cloze card with one studied today" in said, said
     assert "Cram ratings bury no sibling" in said, said
+
+
+def test_a_cram_with_every_card_waiting_for_the_next_day_says_so(db, tmp_path, content_copy):
+    """A cram of a cloze card whose deletions all wait for the next study day (one studied
+    and buried, its siblings held back) said only "Nothing to cram.", the learner's three
+    deletions nowhere, no reason given. It says how many wait, and why."""
+    write_card(
+        content_copy, "clozes", "bias-cloze",
+        "id: bias-cloze\nkind: cloze\ntopic: bias-moments\ntitle: Bias moments\n"
+        "prompt: 'A bias {{c1::shifts}} the boundary; {{c2::zero}} keeps it at the origin; "
+        "{{c3::one}} per unit'\n",
+    )  # fmt: skip
+    first, *_ = load_content(content_copy).get("bias-cloze").study_items()
+    with Study.open(db, NO_FUZZ) as study:
+        study.rate(first, 3, NOW)
+        study.bury(first, NOW)
+    config = tmp_path / "settings.toml"
+    config.write_text("enable_fuzzing = false\n")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "studycli", "--content", str(content_copy), "cram", "--topic", "bias-moments"],
+        env=terminal_env(db, config, tmp_path / "home", NOW + timedelta(minutes=1)),
+        cwd=str(REPO_ROOT),
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(50, 100),
+    )
+    try:
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.kill(signal.SIGKILL)
+    said = " ".join(child.before.split())
+    assert "Nothing to cram: 3 study items selected wait for the next study day" in said, said

@@ -89,7 +89,7 @@ class SessionSummary:
 
     def _finished(self) -> str:
         if not self.reschedule:
-            return "Cram done: every card was rated." if self.seen else "Nothing to cram."
+            return "Cram done: every card was rated." if self.seen else self._nothing_to_cram()
         if self.past_limit:  # not "Nothing more is due now.": `review` would show them
             return (
                 f"--limit {self.limit} reached (it counts study items, not reviews): "
@@ -105,6 +105,17 @@ class SessionSummary:
         if held := getattr(self.queue, "held_new", lambda: 0)():
             said += f" {held_new_note(held, self.settings.new_per_day, config_path())}."
         return said + (" (`studycli undo` takes back the last rating.)" if self.done else "")
+
+    def _nothing_to_cram(self) -> str:
+        """What a cram with no card to show says: where the cards selected wait for the next
+        study day, how many and why (it said only "Nothing to cram.")."""
+        if not (waiting := getattr(self.queue, "waiting", 0)):
+            return "Nothing to cram."
+        return (
+            f"Nothing to cram: {counted(waiting, 'study item')} selected "
+            f"wait{'s' if waiting == 1 else ''} for the next study day, buried, or the other "
+            "deletions of a cloze card with one studied today (bury_siblings in settings.toml)."
+        )
 
     def _summary(self, seconds: float, interrupted: bool, finished: bool = False) -> Summary:
         return Summary(

@@ -117,14 +117,17 @@ class ReviewsMixin(StudyBase):
         """A cram session over `items`: weakest first, due or not (see `cram`), those buried
         at `now` or suspended left out, and the deletions `review` holds back as siblings
         until the next study day (`queue.without_waiting_siblings`), so that `limit` counts
-        the cards after them (as a buried card takes no place in `review`'s limit). `tz`:
-        the learner's zone, where the study day starts (None: the system's)."""
+        the cards after them (as a buried card takes no place in `review`'s limit), and counted
+        as `waiting`. `tz`: the learner's zone, where the study day starts (None: the
+        system's)."""
         from .cram import CramQueue, cram_order
         from .queue import without_waiting_siblings
 
-        kept = list(self._unsuspended(self._unburied(items, now)[0]))
+        unsuspended = self._unsuspended(items)
+        kept = list(self._unburied(unsuspended, now)[0])
         kept = without_waiting_siblings(kept, self.store, now, self.settings, tz)
-        return CramQueue(cram_order(kept, self.store.states(), now, self.settings)[:limit])
+        ordered = cram_order(kept, self.store.states(), now, self.settings)[:limit]
+        return CramQueue(ordered, waiting=len(unsuspended) - len(kept))
 
     def cram_rate(
         self,

@@ -62,8 +62,11 @@ def cram_order(
 class CramQueue:
     """A cram session's queue: the items in order, each studied once unless rated Again."""
 
-    def __init__(self, items: list[Card]) -> None:
+    def __init__(self, items: list[Card], waiting: int = 0) -> None:
         self.pending: deque[Card] = deque(items)
+        # the items selected but left out until the next study day (buried, or held back as
+        # siblings): said where none is left to cram
+        self.waiting = waiting
 
     def next(self) -> Card | None:
         """The item to show now (it stays first until it is rated)."""
