@@ -20,9 +20,11 @@ from pathlib import Path
 from . import busy
 
 # Larger files are read as `immutable` as before: reading one twice at every command costs
-# more than the rare torn read it saves (the size `database.COPY_AT_MOST` copies up to). A
-# 59 MB file took 195 ms to open so (0.3 ms as `immutable`), a 170 KB one 0.5 ms (0.3).
-AT_MOST = 64 << 20
+# more than the rare torn read it saves. A 58 MiB file (about 70,000 reviews) took 0.2-0.9 s
+# to open so on the busy 2-core box (0.3 ms as `immutable`), and twice its size in memory
+# (the bytes read, and SQLite's copy of them); a 170 KB one 0.5 ms (0.3). 16 MiB holds about
+# 19,000 reviews: a few years of one learner's.
+AT_MOST = 16 << 20
 TRIES = 5  # reads of a file that keeps changing before it is read as `immutable` instead
 AGAIN = 0.02  # seconds between them: a checkpoint of a few hundred pages is done in less
 
