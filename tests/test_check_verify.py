@@ -1851,3 +1851,26 @@ def test_a_solution_module_that_leaves_a_thread_running_fails_its_card_saying_so
         "importing solutions/arith.py left 1 thread running that it started (Thread-"
     ), result.message
     assert "(_tick)" in result.message and "join them there" in result.message, result.message
+
+
+def test_each_check_gets_one_torch_thread_however_few_jobs(monkeypatch):
+    """`check --jobs 1` gave its checks a thread per core (the cores shared out among the
+    jobs), where the checkers' tiny problems only wait on threads' synchronisation: as slow as
+    `solve`'s were (`runner.CHECK_THREADS`)."""
+    from studycli.check import pool, verify
+
+    monkeypatch.setattr(pool, "cores", lambda: 8)
+    monkeypatch.setattr(verify, "cores", lambda: 8, raising=False)
+    monkeypatch.setattr(verify, "warm_up", lambda *args: None)
+    jobs: list[Job] = []
+    lock = threading.Lock()
+
+    def record(job: Job) -> Outcome:
+        with lock:
+            jobs.append(job)
+        return Outcome("pass" if job.candidate.expect_pass else "fail", "", 0.0)
+
+    monkeypatch.setattr(verify, "run_job", record)
+    content = load_content(FIXTURE_CONTENT)
+    run_checks([content.get("add-one")], content, jobs=1)
+    assert jobs and {job.threads for job in jobs} == {1}

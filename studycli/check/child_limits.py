@@ -53,11 +53,11 @@ def _set_threads(threads: int, memory_mb: int = 0) -> None:
     """Give torch `threads` threads, as many as their stacks fit in a share of the check's
     memory cap (`memory_mb`; 0: none): each reserves its stack's size of the address space
     the cap counts (8 MB, the stack limit), and where OpenMP could not start one it ended the
-    process ("libgomp: Thread creation failed", exit status 1). `check --jobs 1` gives its
-    check a thread per core: on a machine of 128 cores, a correct answer that ran a parallel
-    operation would fail under the default cap, 1024 MB (127 stacks: 1016 MB; a check given
-    128 threads on the 2-core box did: out of memory, or ended by OpenMP), and one of 64
-    cores left half the cap."""
+    process ("libgomp: Thread creation failed", exit status 1). A check is given one
+    (`runner.CHECK_THREADS`); given a thread per core (`check --jobs 1` once), on a machine of
+    128 cores a correct answer that ran a parallel operation would fail under the default cap,
+    1024 MB (127 stacks: 1016 MB; a check given 128 threads on the 2-core box did: out of
+    memory, or ended by OpenMP), and one of 64 cores left half the cap."""
     import sys
 
     torch = sys.modules.get("torch")

@@ -65,6 +65,19 @@ class Status(StrEnum):
     NOT_DONE = "not done"
 
 
+# Torch's threads for a check, `solve`'s and each of `check`'s: one, however many cores. The
+# checkers' problems are tiny (small tensors, many small ops), where threads within an
+# operation only add synchronisation, and on a busy machine each waits for a thread that was
+# descheduled. Every coding card's reference through `solve`'s check on the 2-core box (82
+# cards, medians of 3, `python bench/feedback.py --threads`), load 8-10: 11.2 s in all with one
+# thread, 49.6 s with one per core (flash-attention 0.71 s against 11.6 s, past the 10 s limit;
+# online-softmax 0.31 against 1.21 s); a busy loop on one core besides: 15.2 s against 59.8 s.
+# No card was slower with one past noise (the closest, 9 runs each: within 3%). `check` shared
+# the cores out (`--jobs 1`: one a core, as slow). A checker or an answer that wants more asks
+# torch for them when it runs (torch.set_num_threads), within the check's cap on threads.
+CHECK_THREADS = 1
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One answer to run a checker on.
@@ -101,9 +114,7 @@ class Job:
     device: str = "cpu"
     timeout: float = DEFAULT_TIMEOUT
     memory_mb: int = DEFAULT_MEMORY_MB
-    # torch's threads in the child: `check`'s, the cores / checks run side by side; `solve`'s,
-    # one (`solve.CHECK_THREADS`)
-    threads: int = 1
+    threads: int = CHECK_THREADS  # torch's, in the child
     # What its checker imports on first use (`lazy_imports.lazy_modules`). Checks that import
     # something fork from a worker of their own that imported it (on CUDA: run in device
     # workers that imported it): the others from a lighter one, ready sooner (see

@@ -183,18 +183,6 @@ def run_check(
     return run_job(job)
 
 
-# Torch's threads for a learner's check. One, however many cores: the checkers' problems are
-# tiny (small tensors, many small ops), where threads within an operation only add
-# synchronisation, and on a busy machine each waits for a thread that was descheduled. Every
-# coding card's reference through this check on the 2-core box (82 cards, medians of 3, `python
-# bench/feedback.py --threads`), load 8-10: 11.2 s in all with one thread, 49.6 s with one per
-# core (flash-attention 0.71 s against 11.6 s, past the 10 s limit; online-softmax 0.31 against
-# 1.21 s); a busy loop on one core besides: 15.2 s against 59.8 s. No card was slower with one
-# past noise (the closest, 9 runs each: within 3%). A checker or an answer that wants more
-# asks torch for them when it runs (torch.set_num_threads), within the check's cap on threads.
-CHECK_THREADS = 1
-
-
 def check_job(
     card: Card,
     content: Content,
@@ -220,7 +208,6 @@ def check_job(
         candidate=Candidate(kind="file", function=card.solution.function, path=str(path.resolve())),
         timeout=timeout,
         memory_mb=memory_mb,
-        threads=CHECK_THREADS,
         own_writes=str(own_writes or ""),
     )
 

@@ -26,7 +26,7 @@ from studycli.errors import StudyError
 from . import durations
 from .picker import Picker
 from .plan import _limit, plan, warm_up
-from .pool import cores, device_workers, ready
+from .pool import device_workers, ready
 from .runner import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
@@ -120,10 +120,9 @@ def run_checks(
     stubs = {
         card.id for card in cards if card.id in unfinished and stubbed(card, content.solutions_dir)
     }
-    threads = max(1, cores() // max(1, jobs))  # the cores, shared out
     planned = {
         card.id: [
-            replace(job, threads=threads, timeout=_limit(job, learner_timeout))
+            replace(job, timeout=_limit(job, learner_timeout))
             for job in plan(card, content, device=device, timeout=timeout, memory_mb=memory_mb)
         ]
         for card in cards
