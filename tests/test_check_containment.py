@@ -18,7 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from studycli.check import contain, crash_report, error_report, output_tail, pool, runner
+from studycli.check import (
+    contain,
+    crash_report,
+    error_report,
+    output_tail,
+    pool,
+    runner,
+    starvation,
+)
 from studycli.check.limits import OUTPUT_LIMIT
 from studycli.check.runner import Candidate, Job, Outcome, run_job
 from studycli.check.verify import run_checks
@@ -35,6 +43,9 @@ from .conftest import FIXTURE_CONTENT, REPO_ROOT
 
 LIMIT = 2.0  # seconds each attempt may run
 SLACK = 4.0  # start-up, killing and reading what is left, on a busy shared machine
+# the seconds an attempt that loops may run: on a busy machine it is starved of CPU too, as a
+# slow right answer is, and given up to `starvation.LONGEST` times its limit
+LOOPING = starvation.LONGEST * LIMIT
 
 FORKS = (
     """
@@ -168,8 +179,10 @@ def test_forked_children_are_killed_with_the_attempt_at_the_time_limit(tmp_path)
     record = tmp_path / "pids"
     source = FORKS.format(record=str(record), then=THEN_LOOP)
     outcome, seconds = run_timed(attempt_job(tmp_path, source))
-    assert outcome.status in ("timeout", "error"), outcome
-    assert seconds < LIMIT + SLACK
+    # (busy: its 200 forks and its loop, starved of CPU still at `LOOPING`, under a test run's
+    # load: the case here is what it leaves behind)
+    assert outcome.status in ("timeout", "error", "busy"), outcome
+    assert seconds < LOOPING + SLACK
     group, processes, _ = forked(record)  # as many as it made in the time (200 on an idle box)
     assert len(processes) > 1
     assert live_processes_in_group(group) == []
@@ -330,7 +343,7 @@ def test_output_written_from_c_to_the_descriptors_is_captured(tmp_path):
 def test_each_misbehaviour_is_a_failure_within_the_limit(tmp_path, source, status, words):
     outcome, seconds = run_timed(attempt_job(tmp_path, source))
     assert (outcome.status, words in outcome.message) == (status, True), outcome
-    assert seconds < LIMIT + SLACK
+    assert seconds < (LOOPING if source is LOOPS else LIMIT) + SLACK
 
 
 def test_the_attempt_has_its_own_session_no_stdin_no_inherited_descriptors(tmp_path):
@@ -708,7 +721,7 @@ def test_a_check_near_its_limit_says_which_call_and_which_line_it_was_in(tmp_pat
         "            pass\n"
     )
     outcome, seconds = run_timed(attempt_job(tmp_path, source))
-    assert outcome.status == "timeout" and seconds < LIMIT + SLACK
+    assert outcome.status == "timeout" and seconds < LOOPING + SLACK
     assert outcome.message.startswith("add_one(") and "did not finish in 2 s" in outcome.message
     assert 'attempt.py", line ' in outcome.traceback and "in add_one" in outcome.traceback
 
@@ -1312,7 +1325,7 @@ def test_a_check_out_of_time_in_a_fork_hook_shows_no_studycli_frame(tmp_path):
     learner's output showed the traceback of the runner's own `stop`, and the check ran on to
     its limit unreported. It stops in the learner's code instead."""
     outcome, seconds = run_timed(attempt_job(tmp_path, STUCK_IN_A_FORK_HOOK))
-    assert outcome.status == "timeout" and seconds < LIMIT + SLACK
+    assert outcome.status == "timeout" and seconds < LOOPING + SLACK
     assert "OutOfTime" not in outcome.output, outcome
     assert "timer.py" not in outcome.output and "child.py" not in outcome.output, outcome
     assert outcome.message.startswith("add_one(-3): did not finish in 2 s"), outcome
@@ -2284,4 +2297,4 @@ def test_a_check_stopped_at_its_limit_says_how_many_processes_it_left_running(tm
     assert outcome.status == "timeout", outcome
     assert "did not finish in 2 s" in outcome.message
     assert "with 5 processes it started still running" in outcome.message, outcome.message
-    assert seconds < LIMIT + SLACK
+    assert seconds < LOOPING + SLACK

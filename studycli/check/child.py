@@ -34,6 +34,7 @@ from .first_print import _noting_first_write
 from .limits import MESSAGE_LIMIT, OUTPUT_LIMIT
 from .loading import MODULE_KINDS, _load_solution, _resolve, never_called
 from .own_writes import noting_own_writes
+from .starvation import busy_message
 from .timer import _stop_before
 
 if TYPE_CHECKING:
@@ -158,6 +159,8 @@ def _describing(exc: BaseException, job: Job, loading: str) -> dict[str, Any]:
     from studycli.assertions import OutOfTime, message_of
 
     kind = type(exc)  # (not isinstance, which reads __class__ too)
+    if issubclass(kind, OutOfTime) and timer._STOP_FIRED and timer._STARVED is not None:
+        return {"status": "busy", "message": busy_message(job.timeout, *timer._STARVED)}
     if issubclass(kind, OutOfTime):
         return {
             "status": "timeout" if timer._STOP_FIRED else "error",

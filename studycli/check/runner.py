@@ -9,7 +9,8 @@ they start outlives and from which they cannot signal the command (see `keeper`,
 `contain`: its whole process group is killed at the time limit and after it reports, its
 processes and the size of the files it writes are capped, stdin is closed, inherited
 descriptors are closed, and its output, from Python or C, is captured and cut to its tail);
-the parent enforces the wall-clock limit and the child caps its own address space. On CUDA,
+the parent enforces the wall-clock limit (giving a check starved of CPU by a busy machine
+more, see `starvation`) and the child caps its own address space. On CUDA,
 where a forked child cannot use the device, each worker runs the checks itself and keeps its
 CUDA context (Python's output captured; none of these caps but the memory's, watched from
 outside); one that dies, times out, leaks memory or meets a CUDA error is replaced.
@@ -37,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from . import contain, pool
+from . import contain, pool, starvation
 from .child import _timeout_message
 from .crash_report import (
     _crash_dump,
@@ -47,19 +48,24 @@ from .crash_report import (
     _openmp_gave_up,
 )
 from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, FILE_SIZE_LIMIT_MB
+from .starvation import busy_message
+from .timer import stop_after
 
 WORKER_START_LIMIT = 600.0  # seconds a worker may take to start (torch's import, CUDA's)
 STOPPED_LOOK = 1.0  # seconds between two looks at whether a check's worker is stopped
 
 
 class Status(StrEnum):
-    """A check's outcome: pass, fail (the checker rejected it), error, or timeout (and, for a
-    card's verdict only, not done)."""
+    """A check's outcome: pass, fail (the checker rejected it), error, timeout, or busy (and,
+    for a card's verdict only, not done)."""
 
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"
     TIMEOUT = "timeout"
+    # Not judged: starved of CPU by a busy machine still at `starvation.LONGEST` times its
+    # limit. No failed recall (`solve.unanswered`); `check` runs it again once, alone.
+    BUSY = "busy"
     # A card verdict, never a check's outcome: the card still holds what `studycli new` left
     # to be written (TODO text, code raising NotImplementedError), so nothing was run.
     NOT_DONE = "not done"
@@ -149,6 +155,9 @@ class Outcome:
     # the function an attempt does not define (misnamed, or another file's code): its check
     # never called the answer, so, as an attempt that does not compile, it is no failed recall
     missing: str = ""
+    # given time past its limit, starved of CPU by a busy machine (`starvation`): its seconds
+    # count that time too, and say nothing of how long it takes where it has a core
+    starved: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))  # plain text from the child
@@ -213,6 +222,10 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
         if result.status == Status.TIMEOUT and (openmp := _openmp_gave_up(running.output, job)):
             return Outcome(Status.ERROR, openmp, elapsed, output=running.output)
         return replace(result, output=running.output)
+    if isinstance(result, _Starved):  # (it reported, or died, past its limit)
+        result = result.result
+        if isinstance(result, dict):
+            result = {**result, "starved": True}
     if result is None:
         crash = (
             _openmp_gave_up(running.output, job)
@@ -275,24 +288,29 @@ def _wait(running, job: Job):
     # worker still imports torch (or, on CUDA, runs the check before it) waits for it first.
     if not _wait_started(running):
         return Outcome(Status.ERROR, "the worker that runs checks did not start", 0.0)
-    deadline = time.monotonic() + job.timeout
+    started_at = time.monotonic()
+    deadline = started_at + job.timeout
+    # what the process had run before the check (a device worker's earlier checks), read only
+    # where there was any: a contained check's process is new (0.2 ms a check saved)
+    before = None if running.contained else _usage(running)
+    given = False  # whether it was given time past its limit, starved (`_Starved`)
     watch = job.device != "cpu" and job.memory_mb
     baseline = None
     stopped: str | None = None
     while True:
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        left = deadline - now
         if left <= 0:
-            started = None  # (what the check started and left running: a fork bomb's)
-            if running.contained and running.pid is not None:
-                started = contain.left_running(running.pid)
-            return Outcome(
-                Status.TIMEOUT, _timeout_message(job.timeout, None, started), job.timeout
-            )
+            judged = _at_limit(running, job, started_at, before)
+            if isinstance(judged, Outcome):
+                return judged
+            deadline, given = judged, True
+            continue
         if running.wait(min(left, 0.1 if watch else STOPPED_LOOK)):
-            return running.result
+            return _Starved(running.result) if given else running.result
         seen, stopped = stopped, _stopped_by_check(running)
         if stopped is not None and stopped == seen:  # (its kill kills a stopped worker too)
-            return Outcome(Status.ERROR, stopped, job.timeout - left)
+            return Outcome(Status.ERROR, stopped, now - started_at)
         if watch and running.pid is not None:
             resident = _resident_mb(running.pid)
             baseline = resident if baseline is None else baseline
@@ -300,8 +318,42 @@ def _wait(running, job: Job):
                 return Outcome(
                     Status.ERROR,
                     f"ran out of memory (limit {job.memory_mb} MB of host memory)",
-                    job.timeout - left,
+                    now - started_at,
                 )
+
+
+def _at_limit(running, job: Job, started_at: float, before) -> float | Outcome:
+    """At the deadline of the check `running`, started at `started_at` (`before`: its
+    process's times then, see `_wait`): a later deadline where it is starved of CPU (see
+    `starvation`), else its outcome: timed out, or, starved still at its longest, busy."""
+    now = time.monotonic()
+    used = _usage(running)
+    used = used.since(before) if used is not None else None
+    # (allowing for the child's own timer, which looked earlier: see `starvation.starved`)
+    ahead = job.timeout - stop_after(job.timeout)
+    if used is not None and starvation.starved(used, now - started_at, job.timeout, ahead):
+        longest = started_at + starvation.LONGEST * job.timeout
+        if now < longest:
+            return min(longest, now + starvation.next_look(used, job.timeout))
+        return Outcome(
+            Status.BUSY, busy_message(job.timeout, used, now - started_at), now - started_at
+        )
+    started = None  # (what the check started and left running: a fork bomb's)
+    if running.contained and running.pid is not None:
+        started = contain.left_running(running.pid)
+    return Outcome(Status.TIMEOUT, _timeout_message(job.timeout, None, started), job.timeout)
+
+
+@dataclass(frozen=True)
+class _Starved:
+    """(`_wait`'s) the report of a check given time past its limit (`Outcome.starved`)."""
+
+    result: dict | None
+
+
+def _usage(running) -> starvation.Usage | None:
+    """The times of the process that runs the check `running` (None: not known)."""
+    return starvation.usage(running.pid) if running.pid is not None else None
 
 
 STOPPED_WORKER = (

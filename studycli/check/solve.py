@@ -92,9 +92,12 @@ def unanswered(compiled: bool, outcome: Outcome) -> str:
     nothing): it does not compile, or it defines no function of the card's name (misnamed,
     or another card's code), so the answer was never called. Either is a typo: the answer
     stays hidden and nothing is recorded (a misnamed function showed the answer and recorded
-    Again, as a missing colon once did)."""
+    Again, as a missing colon once did). So is a check the machine starved of CPU
+    (`Status.BUSY`): nothing was judged, and a correct answer was rated Again."""
     if outcome.status == "pass":
         return ""
+    if outcome.status == "busy":
+        return NOT_JUDGED
     if not compiled:
         return "does not compile"
     return f"defines no function {outcome.missing}" if outcome.missing else ""
@@ -146,6 +149,7 @@ def read_attempt(path: Path) -> str:
 
 
 ATTEMPT_LIMIT = 5_000_000  # bytes
+NOT_JUDGED = "was not judged: the machine was too busy to run its check"  # (`unanswered`)
 
 
 def require_runnable(card: Card) -> None:

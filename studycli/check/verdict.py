@@ -35,7 +35,8 @@ from .runner import Candidate, Job, Outcome, Status
 
 @dataclass
 class CardResult:
-    """The verdict on one card: status pass, fail, error or timeout."""
+    """The verdict on one card: status pass, fail, error, timeout or busy (a check not
+    judged, twice starved of CPU)."""
 
     card_id: str
     status: Status = Status.PASS
@@ -80,7 +81,9 @@ def verdict(
     for job, outcome in sorted(results, key=_said_order):
         name = _name(job.candidate, outcome)
         located = name + _defined_at(job)  # (a wrong answer or variant: where it is written)
-        if job.candidate.expect_pass and outcome.status != "pass":
+        if outcome.status == Status.BUSY:  # (run twice, the second time alone: `verify`)
+            problems.append((outcome.status, f"{located}: {outcome.message}"))
+        elif job.candidate.expect_pass and outcome.status != "pass":
             # where it went wrong: an error's line, or where the answer raised (its own line
             # in the solution module, not the checker's `call` of it); else the checker's line
             # that rejected it
@@ -99,7 +102,7 @@ def verdict(
                     f"{located} should pass but got {outcome.status}: {outcome.message}{where}",
                 )
             )
-        elif job.candidate.expect_pass and learner_timeout and outcome.seconds > learner_timeout:
+        elif _slower_than_learners(job, outcome, learner_timeout):
             problems.append(
                 (
                     "fail",
@@ -152,7 +155,7 @@ def verdict(
     if problems:
         statuses = [status for status, _ in problems]
         result.status = next(
-            s for s in (Status.ERROR, Status.TIMEOUT, Status.FAIL) if s in statuses
+            s for s in (Status.ERROR, Status.TIMEOUT, Status.FAIL, Status.BUSY) if s in statuses
         )
         result.message = "; ".join(message for _, message in problems)
     else:
@@ -164,6 +167,15 @@ def verdict(
         result.message = f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) rejected"
         result.message += _slow(results)
     return result
+
+
+def _slower_than_learners(job: Job, outcome: Outcome, learner_timeout: float | None) -> bool:
+    """Whether a correct answer's check took longer than a learner's may (`learner_timeout`):
+    not one given time past its limit, starved of CPU (`Outcome.starved`), whose seconds are
+    a busy machine's, as a learner's would be given it too."""
+    if not (job.candidate.expect_pass and learner_timeout) or outcome.starved:
+        return False
+    return outcome.seconds > learner_timeout
 
 
 def _hung_undeclared(candidate: Candidate, outcome: Outcome) -> bool:

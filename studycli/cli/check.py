@@ -78,6 +78,9 @@ def check(
     Every check runs in its own process with a time limit, in parallel. A card that `new` wrote
     and that is not filled in yet is reported as not done. Exit 1 if any card fails.
 
+    A check starved of CPU by a busy machine is given up to three times its limit; starved
+    still, it runs again once, alone, and then its card fails as busy.
+
     Example: studycli check flash-attention online-softmax --jobs 2
 
     Example: studycli check --changed origin/main   (a pull request's cards)

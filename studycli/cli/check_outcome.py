@@ -25,7 +25,12 @@ def outcome_view(outcome: Outcome):
 
     if outcome.status == "pass":
         return Text(f"✓ passed every case in {outcome.seconds:.2f} s", style="bold green")
-    title = {"fail": "✗ failed", "error": "✗ error", "timeout": "✗ timeout"}[outcome.status]
+    title = {
+        "fail": "✗ failed",
+        "error": "✗ error",
+        "timeout": "✗ timeout",
+        "busy": "not judged: the machine was busy",
+    }[outcome.status]
     message = as_shown(outcome.message)  # the learner's code wrote some of it
     parts: list = [_message_line(line) for line in message.splitlines()]
     case = failing_case(message) if outcome.status == "fail" else None
@@ -52,8 +57,9 @@ def outcome_view(outcome: Outcome):
             )
         )
     # at most as wide as the card's panels above it: at 200 columns it alone filled the width
+    border = "yellow" if outcome.status == "busy" else "red"  # (no failure of the answer's)
     return Panel(
-        Group(*parts), title=title, title_align="left", border_style="red", width=TEXT_WIDTH
+        Group(*parts), title=title, title_align="left", border_style=border, width=TEXT_WIDTH
     )
 
 

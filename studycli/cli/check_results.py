@@ -10,6 +10,7 @@ STATUS_STYLE = {
     "fail": "red",
     "error": "red",
     "timeout": "yellow",
+    "busy": "yellow",
     "not done": "yellow",
 }
 

@@ -118,13 +118,12 @@ class SessionSolve(SessionRating):
         if why := unanswered(compiled, outcome):  # a typo costs no recall: the answer stays
             # hidden (it was shown, and only Again was left, for a missing colon or a misnamed
             # function); it counts as a failed run, as a save left not compiling does in
-            # `solve --watch`
-            shown.failed_runs += 1  # (an earlier run's outcome is counted at the next check)
+            # `solve --watch`. A check the machine starved of CPU judged nothing: no run.
+            busy = outcome.status == "busy"
+            shown.failed_runs += 0 if busy else 1  # (an earlier run's is counted at the next)
+            fix = "press s to run it again" if busy else "fix it, save, and press s again"
             self.console.print(
-                Text(
-                    f"{path.name} {why}: fix it, save, and press s again (Enter shows the answer)",
-                    style="yellow",
-                )
+                Text(f"{path.name} {why}: {fix} (Enter shows the answer)", style="yellow")
             )
             return
         if shown.outcome is not None and shown.outcome.status != "pass":

@@ -189,10 +189,9 @@ def solve(
         print_prose(console, untouched)
     elif attempt.typo:  # a typo is no failed recall: a missing colon, or a misnamed function,
         # recorded Again (and did so at q in --watch, where the last check was one)
+        fix = "check it again" if attempt.outcome.status == "busy" else "fix it and check it again"
         print_prose(
-            console,
-            f"not recorded: the attempt {attempt.typo}; fix it and check it again",
-            markup=False,
+            console, f"not recorded: the attempt {attempt.typo}; {fix}", markup=False
         )  # (piped, one line: Rich broke it at 80 columns, a long function name's "again")
     elif not no_record:
         _record_check(

@@ -105,6 +105,12 @@ def watch(
                         # half written (its SyntaxError shown and counted as a failed run)
                         console.print(Text("stopped: the file changed", style="dim"))
                         seen, taken = None, None  # (the file as it is now is taken below)
+                    elif finished.result().status == "busy":  # starved of CPU: no check of
+                        # the answer (`solve.unanswered`): shown, the last one standing, and
+                        # run again on the file as it is now (taken below)
+                        _show(console, finished.result(), card, content, path)
+                        console.print(Text("running it again (q stops)", style="dim"))
+                        seen, taken = None, None
                     else:
                         outcome = finished.result()
                         last = finished  # before it shows: a Ctrl-C meanwhile records it

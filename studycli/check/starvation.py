@@ -1,0 +1,86 @@
+"""Whether a check that reached its time limit was starved of CPU, not slow: the limit is
+wall-clock (the child's timer, `timer._stop_before`; the parent's kill, `runner._wait`), and on
+a busy machine (the 2-core box at load 6) a correct answer that takes 1.4 s of CPU alone waited
+for a core most of its 10 s and was reported "did not finish in 10 s", rated Again in `solve`.
+
+A check is starved where it had under `STARVED_SHARE` of its limit in CPU time, yet wanted a
+core (ran, or was ready to run and waited on the kernel's run queue) for at least
+`WANTED_SHARE` of the time it ran: it is given more time then, up to `LONGEST` times its limit,
+and, starved still, ends as not judged (`Status.BUSY`, `busy_message`) rather than timed out.
+One that spins (CPU time near its wall time) is no starved one, and ends at its limit as
+before; one that sleeps or blocks (neither ran nor waited) is none either. The times are the
+kernel's, per thread (`/proc/PID/task/*/schedstat`: torch's threads count); where they cannot
+be read, no check is starved, and the limit holds as it did.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# Of its limit in CPU time, under which a check was starved of it: one that had this much is
+# judged by its limit, starved or not. A third covers the case met (1.4 s of CPU under a 10 s
+# limit) and answers of up to 3.3 s; a half held infinite loops of the test suite, run on the
+# 2-core box at load 11, up to three times their limit, and ended one as busy.
+STARVED_SHARE = 1 / 3
+WANTED_SHARE = 0.5  # of its time, at least, that it ran or waited for a core to run
+LONGEST = 3.0  # times its limit that a starved check may run, at most
+LOOK_FLOOR = 0.1  # seconds between two looks at a starved check, at least
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A process's times, summed over its threads, in seconds: `cpu` it ran, `waited` it was
+    ready to run and waited for a core."""
+
+    cpu: float
+    waited: float
+
+    def since(self, before: Usage | None) -> Usage:
+        """The times taken after `before` (a reading of the same process; None: its start)."""
+        if before is None:
+            return self
+        return Usage(self.cpu - before.cpu, self.waited - before.waited)
+
+
+def usage(pid: int | str = "self") -> Usage | None:
+    """Process `pid`'s times now (see `Usage`); None where the kernel does not say them."""
+    cpu = waited = 0
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/schedstat", encoding="ascii") as stat:
+                ran, queued, _ = stat.read().split()
+        except (OSError, ValueError):  # (a thread that ended since the listing)
+            continue
+        cpu, waited = cpu + int(ran), waited + int(queued)
+    return Usage(cpu / 1e9, waited / 1e9) if threads else None
+
+
+def starved(used: Usage | None, elapsed: float, limit: float, slack: float = 0.0) -> bool:
+    """Whether a check that took `used` in the `elapsed` seconds since it started had too
+    little CPU to be judged by its `limit` (see the module's docstring). `slack`, in seconds,
+    widens both bounds: the parent judges a moment after the child's own timer (`runner._wait`
+    allows `timer.STOP_AHEAD`), and must give the time wherever the child took it."""
+    if used is None:
+        return False
+    wanted = used.cpu + used.waited
+    return used.cpu < STARVED_SHARE * limit + slack and wanted >= WANTED_SHARE * elapsed - slack
+
+
+def next_look(used: Usage, limit: float) -> float:
+    """Seconds until a starved check is looked at again: no sooner than a thread of it could
+    run to `STARVED_SHARE` of its limit."""
+    return max(LOOK_FLOOR, STARVED_SHARE * limit - used.cpu)
+
+
+def busy_message(limit: float, used: Usage, elapsed: float) -> str:
+    """What a check ended still starved at `LONGEST` times its limit says."""
+    return (
+        f"not judged: the machine was too busy: the check had {used.cpu:.1f} s of CPU in "
+        f"{elapsed:.0f} s (its limit is {limit:g} s) and waited for a core most of the rest; "
+        "run it again when the machine is less busy"
+    )

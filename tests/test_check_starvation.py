@@ -1,0 +1,263 @@
+"""A check's time limit is wall-clock: on a busy machine, a check starved of CPU (waiting for a
+core most of its limit) is given more time, up to `starvation.LONGEST` times its limit, and
+one starved still is not judged (`Status.BUSY`), never "did not finish". One that spins, or
+sleeps, ends at its limit as before (`check.starvation`, `timer._stop_before`,
+`runner._wait`).
+
+The starved check here pins itself to one core, shared with spinners this test starts there."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from studycli.check import starvation
+from studycli.check.runner import Candidate, Job, Outcome, Status, run_job
+from studycli.check.solve import NOT_JUDGED, unanswered
+from studycli.check.starvation import Usage
+from studycli.check.verdict import verdict
+from studycli.content.loader import load_content
+
+from .conftest import FIXTURE_CONTENT
+
+LIMIT = 2.0  # seconds each check may run
+SLACK = 2.5  # start-up, killing and reading what is left, on a busy shared machine
+CORE = max(os.sched_getaffinity(0))  # the core the starved check and the spinners share
+SPINNERS = 12  # on it: the check gets a thirteenth of it at most
+NEEDS = 0.1 * LIMIT  # seconds of CPU the starved check takes: 1.3 limits' time at least there
+# and one that takes longer than it may be given there (3 limits): 3.9 limits' time at least,
+# with under a third of its limit of CPU by then (under which it is starved)
+NEEDS_LONGER = 0.3 * LIMIT
+
+CHECKED = f"""
+import os, time
+
+def answer(seconds):
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, [{CORE}])
+    try:
+        end = time.process_time() + seconds
+        while time.process_time() < end:
+            pass
+    finally:  # (a device worker runs the next checks in the same thread)
+        os.sched_setaffinity(0, cores)
+    return seconds
+
+def loops(seconds):
+    while True:
+        pass
+
+def sleeps(seconds):
+    time.sleep(600)
+
+def check(impl, device="cpu"):
+    assert impl({{needs}}) == {{needs}}
+"""
+
+
+@pytest.fixture
+def solutions(tmp_path: Path) -> Path:
+    (tmp_path / "burn.py").write_text(CHECKED.format(needs=NEEDS))
+    (tmp_path / "longer.py").write_text(CHECKED.format(needs=NEEDS_LONGER))
+    return tmp_path
+
+
+def job(solutions: Path, function: str, module: str = "burn", **options) -> Job:
+    reference = Candidate("reference", function, module)
+    return Job(str(solutions), module, "check", reference, timeout=LIMIT, **options)
+
+
+def run_timed(job: Job) -> tuple[Outcome, float]:
+    started = time.monotonic()
+    outcome = run_job(job)
+    return outcome, time.monotonic() - started
+
+
+@pytest.fixture
+def busy_core():
+    """`SPINNERS` processes spinning on `CORE`, ended after the test. (Each in a session of
+    its own: with autogroup scheduling the kernel shares a core out by session first, and the
+    check has one of its own: in one, six spinners left it a third of the core.)"""
+    code = f"import os\nos.sched_setaffinity(0, {{{CORE}}})\nwhile True:\n    pass\n"
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+        for _ in range(SPINNERS)
+    ]
+    time.sleep(0.2)  # (each pinned itself)
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+@pytest.fixture
+def warm(solutions):
+    """The worker started before anything is timed (it imports torch once)."""
+    assert run_job(replace(job(solutions, "answer"), timeout=60)).status == "pass"
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"], ids=["forked check", "device worker"])
+def test_a_check_starved_of_cpu_is_given_time_not_said_to_be_an_infinite_loop(
+    solutions, warm, busy_core, device
+):
+    """On the 2-core box at load 6, a correct answer (1.4 s of CPU alone) hit its card's 10 s
+    and read "did not finish in 10 s: an infinite loop, or far too slow", rated Again; the next
+    run passed. (A device worker runs its check itself, the parent alone keeping the time.)"""
+    outcome, seconds = run_timed(job(solutions, "answer", device=device))
+    assert outcome.status == Status.PASS, outcome
+    assert outcome.starved and seconds > LIMIT  # (it needed the time it was given)
+
+
+def test_a_check_starved_still_at_its_longest_is_not_judged(solutions, warm, busy_core):
+    """One that needs more time than `starvation.LONGEST` limits there ends busy: not judged,
+    which `solve` and `review` do not rate, not a timeout."""
+    outcome, seconds = run_timed(job(solutions, "answer", "longer"))
+    assert outcome.status == Status.BUSY, outcome
+    assert "did not finish" not in outcome.message
+    assert outcome.message.startswith("not judged: the machine was too busy: the check had ")
+    assert f"(its limit is {LIMIT:g} s)" in outcome.message
+    assert starvation.LONGEST * LIMIT - 0.5 < seconds < starvation.LONGEST * LIMIT + SLACK
+    assert unanswered(True, outcome) == NOT_JUDGED
+
+
+@pytest.mark.parametrize("function", ["loops", "sleeps"])
+def test_a_check_that_spins_or_sleeps_still_ends_as_did_not_finish(solutions, warm, function):
+    """An infinite loop had its CPU (on a busy machine it is starved too, and is given time
+    until it had a third of its limit of CPU), and a sleep wanted none: neither is starved."""
+    outcome, seconds = run_timed(job(solutions, function))
+    assert outcome.status == Status.TIMEOUT, outcome
+    assert outcome.message.startswith(f"did not finish in {LIMIT:g} s: an infinite loop")
+    assert outcome.seconds == LIMIT
+    longest = starvation.LONGEST * LIMIT if function == "loops" else LIMIT
+    assert seconds < longest + SLACK
+
+
+def test_starved_is_ran_little_yet_wanted_to_run():
+    """A check's own times (`Usage`) at its limit: one that spun, one that slept, one that
+    waited for a core most of the time."""
+    limit = 10.0
+    assert not starvation.starved(Usage(cpu=9.8, waited=0.1), 10.0, limit)  # spun
+    assert not starvation.starved(Usage(cpu=0.01, waited=0.0), 10.0, limit)  # slept
+    assert starvation.starved(Usage(cpu=2.0, waited=7.5), 10.0, limit)  # starved
+    assert starvation.starved(Usage(cpu=3.5, waited=20.0), 25.0, limit, slack=0.3)
+    assert not starvation.starved(Usage(cpu=3.7, waited=20.0), 25.0, limit, slack=0.3)
+    assert not starvation.starved(Usage(cpu=2.0, waited=3.0), 25.0, limit)  # (mostly slept)
+    assert not starvation.starved(None, 10.0, limit)  # (not known: the limit holds)
+
+
+def test_usage_reads_this_process_threads():
+    before = starvation.usage()
+    end = time.process_time() + 0.05
+    while time.process_time() < end:
+        pass
+    after = starvation.usage()
+    assert before is not None and after is not None
+    assert after.since(before).cpu >= 0.04
+
+
+def test_a_busy_check_fails_no_card_as_a_mistake_and_says_not_judged(solutions):
+    """A card whose check was starved twice (`verify` runs it again, alone) says so, busy: a
+    wrong answer's was "rejected, but not for its mistake"."""
+    wrong = replace(job(solutions, "loops").candidate, kind="wrong", fails_with="too slow")
+    busy = Outcome(Status.BUSY, "not judged: the machine was too busy: ...", 6.0)
+    reference = job(solutions, "answer")
+    result = verdict(
+        "burn",
+        [
+            (reference, Outcome(Status.PASS, "passed", 0.1)),
+            (replace(reference, candidate=wrong), busy),
+        ],
+    )
+    assert result.status == Status.BUSY
+    assert "wrong answer #1: not judged: the machine was too busy" in result.message
+    assert "not for its mistake" not in result.message
+
+
+def test_solve_rates_no_check_that_was_not_judged(cli, tmp_path, monkeypatch):
+    """A correct answer starved of CPU was rated Again by `solve` (its timeout). Not judged,
+    it is shown, nothing is recorded, and the learner is told to check it again."""
+    from studycli.check import solve
+
+    said = "not judged: the machine was too busy: the check had 0.4 s of CPU in 30 s"
+    busy = Outcome(Status.BUSY, said, 30.0)
+    monkeypatch.setattr(solve, "run_check", lambda *args, **kwargs: busy)
+    answer = tmp_path / "attempt.py"
+    answer.write_text("def add_one(x):\n    return x + 1\n")
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
+    shown = " ".join(result.stdout.split())
+    assert result.exit_code == 1, result.output
+    assert said in shown and "recorded Again" not in shown
+    assert f"not recorded: the attempt {NOT_JUDGED}; check it again" in shown
+    history = cli("--content", FIXTURE_CONTENT, "history", "--json")
+    assert json.loads(history.stdout) == []
+
+
+@pytest.mark.parametrize("starved", [1, 2], ids=["once", "twice"])
+def test_check_runs_a_check_not_judged_again_alone_before_it_fails_the_card(monkeypatch, starved):
+    """`check` (CI) failed a card whose correct answer the machine starved of CPU. A check not
+    judged runs once more, alone, once the others ended; not judged again, the card fails as
+    busy, saying so."""
+    from studycli.check import verify
+
+    content = load_content(FIXTURE_CONTENT)
+    real, ran = verify.run_job, []
+
+    def starved_first(job: Job) -> Outcome:
+        ran.append(job)
+        first = [done for done in ran if done.candidate == job.candidate]
+        if job.candidate.kind == "reference" and len(first) <= starved:
+            return Outcome(Status.BUSY, "not judged: the machine was too busy: ...", 6.0)
+        return real(job)
+
+    monkeypatch.setattr(verify, "run_job", starved_first)
+    [result] = verify.run_checks([content.get("add-one")], content, jobs=2, timeout=20)
+    references = [job for job in ran if job.candidate.kind == "reference"]
+    assert len(references) == 2 and references[1] is ran[-1]  # (after every other check)
+    if starved == 1:
+        assert result.status == Status.PASS, result
+    else:
+        assert result.status == Status.BUSY, result
+        assert "reference: not judged: the machine was too busy" in result.message
+
+
+def test_solve_watch_runs_a_check_not_judged_again_and_counts_no_failed_run(tmp_path, monkeypatch):
+    """In `solve --watch`, a check not judged is shown and run again on the file as it is
+    (no save needed), and is no failed run: the pass after it is a first try's, Good."""
+    from rich.console import Console
+
+    from studycli.check import solve
+    from studycli.cli import solve_flow, solve_watch
+
+    from .study_support import fixture_content
+    from .test_check_solve import WATCH_DEADLINE, _ending_after
+
+    content = fixture_content()
+    card = content.get("add-one")
+    path = tmp_path / "attempt.py"
+    path.write_text("def add_one(x):\n    return x + 1\n")
+    real, runs = solve.run_check, []
+
+    def starved_first(*args, **kwargs) -> Outcome:
+        runs.append(1)
+        if len(runs) == 1:
+            return Outcome(Status.BUSY, "not judged: the machine was too busy: ...", 30.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solve, "run_check", starved_first)
+    gave_up = _ending_after(monkeypatch, solve_watch, WATCH_DEADLINE)
+    console = Console(record=True, width=100)
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    text = console.export_text()
+    assert not gave_up and len(runs) == 2, text
+    assert text.index("not judged") < text.index("running it again") < text.index("passed")
+    assert attempt is not None and attempt.outcome.status == "pass"
+    assert attempt.failed_runs == 0 and attempt.how() == "first try this solve"
