@@ -1461,14 +1461,22 @@ def add_one(x):
 
 
 def _beside_a_waiting_check(
-    tmp_path, answer: str, attack: str, before: str = "", waits: str = WAITS_THEN_ANSWERS
+    tmp_path,
+    answer: str,
+    attack: str,
+    before: str = "",
+    waits: str = WAITS_THEN_ANSWERS,
+    device: str = "cpu",
 ) -> tuple[Outcome, Outcome]:
     """The outcomes of the attempt `before` + `attack` (`attack` formatted with `done`, the
     file it writes when it is done) and of a check beside it that waits for it (`waits`,
     `WAITS_THEN_ANSWERS` by default, with `answer`), run in the same worker at once; the
-    attack must have run and passed."""
+    attack must have run and passed; the attack runs on `device` (off the CPU: in a device
+    worker, whose checks ignore their device here)."""
     import threading
 
+    if device != "cpu":  # (its worker started first: the victim waits 3 s at most)
+        assert run_job(replace(REFERENCE, device=device)).status == "pass"
     started, done = tmp_path / "started", tmp_path / "done"
     (victim_dir := tmp_path / "victim").mkdir()
     victim = attempt_job(
@@ -1480,7 +1488,8 @@ def _beside_a_waiting_check(
     deadline = time.monotonic() + 10
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    attacker = run_job(attempt_job(tmp_path, before + attack.format(done=str(done))))
+    attack_job = attempt_job(tmp_path, before + attack.format(done=str(done)))
+    attacker = run_job(replace(attack_job, device=device))
     waiting.join()
     assert attacker.status == "pass" and done.exists(), attacker  # (it ran, beside the other)
     return attacker, outcomes[0]
@@ -1580,14 +1589,21 @@ def add_one(x):
 """
 
 
-def test_a_check_cannot_write_into_the_output_of_a_program_another_check_runs(tmp_path):
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_a_check_cannot_write_into_the_output_of_a_program_another_check_runs(tmp_path, device):
     """A program a check runs has the check's output pipe as its fds 1 and 2, and an exec makes
     a process dumpable again (`out_of_reach`): another check of the same user opened them
     through /proc/PROGRAM/fd/1 (as root it could not: each check is a user of its own,
     `as_root`) and wrote a line into that check's output. Each check is in a Landlock domain
-    of its own (`landlock`), whose processes no process outside it reaches."""
+    of its own (`landlock`), whose processes no process outside it reaches. A device check,
+    which its worker runs in itself, did so as root too (with the worker's capabilities),
+    until each device worker was in a domain of its own."""
     _, victim = _beside_a_waiting_check(
-        tmp_path, "x + 1", INJECTS_INTO_A_PROGRAM_S_OUTPUT, waits=RUNS_A_PROGRAM_THEN_ANSWERS
+        tmp_path,
+        "x + 1",
+        INJECTS_INTO_A_PROGRAM_S_OUTPUT,
+        waits=RUNS_A_PROGRAM_THEN_ANSWERS,
+        device=device,
     )
     written = (tmp_path / "done").read_text()
     assert victim.status == "pass", (victim, written)

@@ -44,7 +44,7 @@ import socket
 import sys
 from typing import Any, NoReturn
 
-from . import output_keeper, pid_namespace
+from . import landlock, output_keeper, pid_namespace
 from .keeper_children import wait_for
 from .keeper_command import detach, end_with_the_command, pidfd_of_the_command
 from .keeper_watch import STATUS, watch
@@ -78,6 +78,9 @@ def keep(apart: bool = True, replies: int = -1) -> None:
     server = os.fork()
     if server == 0:
         from .device_worker import end_with_the_keeper
+
+        if pair is not None:  # (a device worker, before its first thread: see `landlock`)
+            landlock.confine()
 
         # (a device worker kills what its check started first: see `end_with_the_keeper`)
         if pair is None or not end_with_the_keeper(keeper, replies):

@@ -20,7 +20,11 @@ nested already), the check runs without one: a program it runs is in reach of ot
 the same user, as before.
 
 The worker makes the ruleset once (`prepare`); each check enters it (`enter`, one system
-call) before it closes what it inherited.
+call) before it closes what it inherited. A device worker, which runs its checks in itself,
+enters a domain of its own as it starts (`confine`): its checks, and what they run, out of
+the reach of every other check, and every other check's out of theirs (a device check opened
+the fd 1 of a program a CPU check ran, and wrote into that check's output; as root too, with
+the capabilities a device worker keeps). Its keeper stays out of it, to sweep what it leaves.
 """
 
 from __future__ import annotations
@@ -66,6 +70,19 @@ def enter() -> bool:
         return False
     call, *arguments = _RESTRICT
     return bool(call(*arguments) == 0)
+
+
+def confine() -> bool:
+    """(A device worker, first thing, while it has one thread: a domain holds the thread
+    that enters it and those it starts after, not the others.) Put this process in a domain
+    of its own, as `enter` does a check, and close the ruleset; whether it is in one."""
+    global _RESTRICT
+    prepare()
+    entered = enter()
+    if _RESTRICT:
+        os.close(_RESTRICT[2].value)  # (its checks run here, not in forks that enter it)
+        _RESTRICT = ()
+    return entered
 
 
 # landlock_restrict_self(2), to call with its arguments (empty: not to be had), by `prepare`
