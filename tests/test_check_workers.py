@@ -1826,6 +1826,21 @@ def test_closing_a_worker_still_loading_ends_what_its_load_started(tmp_path, for
     assert gone_within(daemon, 3.0) == []
 
 
+@pytest.mark.parametrize("fork", [False, True], ids=["device worker", "zygote"])
+def test_closing_a_worker_as_it_starts_waits_for_no_sweep(fork):
+    """`close()` of a worker whose keeper had not forked its server yet (a command that ends
+    as it starts: a card id it does not know, Ctrl-C) waited `SWEEP_WAIT` (2 s) for a keeper
+    that had nothing to sweep, and went on starting meanwhile; the command closes its CPU
+    workers in turn. It kills it at once, as before the sweep was waited for."""
+    from studycli.check.worker import SWEEP_WAIT, Worker
+
+    worker = Worker((), None, fork=fork)  # (which imports torch as it starts: 1-2 s)
+    started = time.monotonic()
+    worker.close()
+    took = time.monotonic() - started
+    assert took < SWEEP_WAIT / 2, took
+
+
 # A command that starts a device worker and has it run a check that holds the GIL, says its
 # keeper's pid, and waits
 COMMAND_IN_A_CHECK_THAT_HOLDS_THE_GIL = """

@@ -265,10 +265,13 @@ class Worker:
         if self.pid is not None and self.stopped():
             self.kill_stopped()
         if self.process is not None:
+            # (its keeper then kills what its load started, and ends; with no server yet,
+            # nothing to sweep is waited for: each CPU worker a command closed as it started
+            # kept it SWEEP_WAIT longer, in turn, before it exited)
             if not self.ready.is_set():
-                self._kill_server()  # (its keeper then kills what its load started, and ends)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=SWEEP_WAIT)
+                if self._kill_server():
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        self.process.wait(timeout=SWEEP_WAIT)
                 with contextlib.suppress(OSError):
                     self.process.kill()
             elif _stopped(self.process.pid, traced=False):  # (where it is a keeper)
@@ -288,7 +291,7 @@ class Worker:
         with contextlib.suppress(ValueError):
             _WORKERS.remove(self)
 
-    def _kill_server(self) -> None:
+    def _kill_server(self) -> bool:
         """(In `close`, before its keeper is killed.) Kill the server: its pid said with
         "ready", else its keeper's child (as root, a zygote's is the init of its PID namespace,
         whose end ends all in it). What the server started then comes to the keeper, which
@@ -299,14 +302,15 @@ class Worker:
         of its own that waits for the keeper's end, which runs only once its code lets go of
         the GIL); one that held it (a solution module's loop in C as it loaded, a thread a
         check left) ran on under init, for as long as its loop, once `close` had killed its
-        keeper."""
+        keeper. Whether there was one to kill (none yet: its keeper has not forked it)."""
         if self.process is None:
-            return
+            return False
         keeper = self.process.pid
         server = self.pid or next(iter(_children(keeper)), None)
         if server is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(server, signal.SIGKILL)
+        return server is not None
 
     def _send(self, message: Any) -> bool:
         try:
