@@ -1299,6 +1299,30 @@ def test_a_dump_a_device_check_tied_to_a_signal_is_undone_as_it_ends(tmp_path):
     assert [check["status"] for check in checks] == ["pass", "pass"], checks
 
 
+def test_a_signal_handler_or_mask_a_device_check_set_is_put_back_as_it_ends(tmp_path):
+    """A check runs in its device worker: a handler it set for a signal (signal.signal), or a
+    signal it blocked (signal.pthread_sigmask), stayed in force there for the worker's life:
+    the signal, sent by a later check or any process of the user's, ran the earlier check's
+    code in the later check (what it printed was that check's output), or was ignored or held
+    (SIGTERM, SIGINT). The next check finds the signals as they were, as `faulthandler`'s
+    (`test_a_dump_a_device_check_tied_to_a_signal_is_undone_as_it_ends`)."""
+    source = (
+        "import signal\n"
+        "def answer():\n"
+        "    pass\n"
+        "def sets(impl, device='cpu'):\n"
+        "    signal.signal(signal.SIGUSR1, lambda *_: print('HANDLED by an earlier check'))\n"
+        "    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})\n"
+        "def looks(impl, device='cpu'):\n"
+        "    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL, 'SIGUSR1 handled'\n"
+        "    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, 'SIGTERM ignored'\n"
+        "    assert signal.SIGUSR2 not in signal.pthread_sigmask(signal.SIG_BLOCK, []), 'blocked'\n"
+    )
+    checks = _references_in_a_device_worker(tmp_path, "module", source, ("sets", "looks"))
+    assert [check["status"] for check in checks] == ["pass", "pass"], checks
+
+
 # An answer that writes 3 MB to fd 1 in one call from C that holds the GIL throughout (a C
 # extension's write: ctypes' PyDLL keeps the GIL, where CDLL lets go of it)
 WRITES_MEGABYTES_HOLDING_THE_GIL = (
