@@ -141,6 +141,39 @@ def test_a_check_that_spins_or_sleeps_still_ends_as_did_not_finish(solutions, wa
     assert seconds < longest + SLACK
 
 
+SELF_STARVED = f"""
+import os
+
+def lowers(seconds):
+    os.sched_setaffinity(0, [{CORE}])
+    if os.fork() == 0:  # (its own competitor on its core, killed with the check)
+        while True:
+            pass
+    {{lower}}
+    while True:  # an infinite loop, a wrong answer
+        pass
+
+def check(impl, device="cpu"):
+    impl(1)
+"""
+
+
+@pytest.mark.parametrize(
+    "lower",
+    ["os.nice(19)", "os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))"],
+    ids=["nice 19", "SCHED_IDLE"],
+)
+def test_a_check_that_lowers_its_own_priority_is_judged_by_its_limit(solutions, warm, lower):
+    """An infinite loop at nice 19 (or SCHED_IDLE) beside a spinner of its own on its core was
+    starved, by itself: it ran to three times its limit and was not judged, which `solve` does
+    not rate, where it was rated Again before. It ends at its limit, did not finish."""
+    (solutions / "lowers.py").write_text(SELF_STARVED.format(lower=lower))
+    outcome, seconds = run_timed(job(solutions, "lowers", "lowers"))
+    assert outcome.status == Status.TIMEOUT, outcome
+    assert outcome.message.startswith(f"did not finish in {LIMIT:g} s")
+    assert seconds < LIMIT + SLACK
+
+
 def test_starved_is_ran_little_yet_wanted_to_run():
     """A check's own times (`Usage`) at its limit: one that spun, one that slept, one that
     waited for a core most of the time."""

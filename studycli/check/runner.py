@@ -353,7 +353,9 @@ class _Starved:
 
 def _usage(running) -> starvation.Usage | None:
     """The times of the process that runs the check `running` (None: not known)."""
-    return starvation.usage(running.pid) if running.pid is not None else None
+    # (against the command's scheduling, which the process inherited: a check that lowered
+    # its own starved itself)
+    return starvation.usage(running.pid, starvation.standing()) if running.pid is not None else None
 
 
 STOPPED_WORKER = (

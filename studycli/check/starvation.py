@@ -11,6 +11,11 @@ One that spins (CPU time near its wall time) is no starved one, and ends at its 
 before; one that sleeps or blocks (neither ran nor waited) is none either. The times are the
 kernel's, per thread (`/proc/PID/task/*/schedstat`: torch's threads count); where they cannot
 be read, no check is starved, and the limit holds as it did.
+
+A check that lowered its own priority (a thread at a higher nice than the command's, or moved
+to SCHED_IDLE or SCHED_BATCH: `lowered`) starved itself: an infinite loop at nice 19 beside a
+spinner it forked was not judged at three times its limit, where it was rated Again before. It
+is judged by its limit, as before.
 """
 
 from __future__ import annotations
@@ -43,8 +48,27 @@ class Usage:
         return Usage(self.cpu - before.cpu, self.waited - before.waited)
 
 
-def usage(pid: int | str = "self") -> Usage | None:
-    """Process `pid`'s times now (see `Usage`); None where the kernel does not say them."""
+@dataclass(frozen=True)
+class Standing:
+    """A process's scheduling: its `nice` value and its `policy` (`os.SCHED_OTHER`...)."""
+
+    nice: int
+    policy: int
+
+
+def standing() -> Standing:
+    """This process's scheduling now: a check's, before its code runs (the command's)."""
+    return Standing(os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0))
+
+
+# (scheduling policies under which a thread runs only where a core has nothing else to do, or
+# later than others: see sched(7))
+_LOW_POLICIES = frozenset({3, 5})  # SCHED_BATCH, SCHED_IDLE
+
+
+def usage(pid: int | str = "self", start: Standing | None = None) -> Usage | None:
+    """Process `pid`'s times now (see `Usage`); None where the kernel does not say them, or
+    where a thread of it lowered its scheduling below `start` (`lowered`)."""
     cpu = waited = 0
     try:
         threads = os.listdir(f"/proc/{pid}/task")
@@ -56,8 +80,22 @@ def usage(pid: int | str = "self") -> Usage | None:
                 ran, queued, _ = stat.read().split()
         except (OSError, ValueError):  # (a thread that ended since the listing)
             continue
+        if start is not None and lowered(f"/proc/{pid}/task/{thread}/stat", start):
+            return None
         cpu, waited = cpu + int(ran), waited + int(queued)
     return Usage(cpu / 1e9, waited / 1e9) if threads else None
+
+
+def lowered(stat_path: str, start: Standing) -> bool:
+    """Whether the thread whose /proc stat file is `stat_path` runs at a lower priority than
+    `start`: a higher nice value, or a policy that yields to others (SCHED_IDLE, SCHED_BATCH)."""
+    try:
+        with open(stat_path, encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        nice, policy = int(fields[16]), int(fields[38])  # (stat's fields 19 and 41: proc(5))
+    except (OSError, ValueError, IndexError):  # (ended since the listing; an old kernel)
+        return False
+    return nice > start.nice or (policy in _LOW_POLICIES and policy != start.policy)
 
 
 def starved(used: Usage | None, elapsed: float, limit: float, slack: float = 0.0) -> bool:

@@ -51,7 +51,7 @@ def _stop_before(limit: float | None) -> None:
         if now < due[0] - EARLY_ALARM:  # (a timer never goes off early)
             _ALARMED_AFTER = now - armed
             raise OutOfTime
-        used = starvation.usage()
+        used = starvation.usage(start=start)
         if starvation.starved(used, now - armed, limit):
             assert used is not None
             if now < last - EARLY_ALARM:
@@ -74,6 +74,7 @@ def _stop_before(limit: float | None) -> None:
     # (the times `stop` reads are set before it can run: a SIGALRM between the handler and
     # them raised a NameError in it)
     armed, stop_in = time.monotonic(), stop_after(limit)
+    start = starvation.standing()  # (before the check's code runs: it may lower its own)
     due = [armed + stop_in]  # (when the timer goes off next: a look at a starved check moves it)
     last = armed + (starvation.LONGEST - 1) * limit + stop_in  # (its longest, as far ahead)
     _STOP_ARMED = True
