@@ -174,6 +174,33 @@ def test_a_check_that_lowers_its_own_priority_is_judged_by_its_limit(solutions, 
     assert seconds < LIMIT + SLACK
 
 
+FORKS_SPINNERS = """
+import os
+
+def forks(seconds):
+    for _ in range(12):  # its own competitors for the cores, killed with the check
+        if os.fork() == 0:
+            while True:
+                pass
+    while True:  # an infinite loop, a wrong answer
+        pass
+
+def check(impl, device="cpu"):
+    impl(1)
+"""
+
+
+def test_a_check_starved_by_processes_it_started_is_judged_by_its_limit(solutions, warm):
+    """An infinite loop that forked twelve spinners waited for a core most of its limit, for
+    its own processes: it ran to three times its limit and was not judged, which `solve` does
+    not rate, where it was rated Again before. Their CPU is the check's: it did not finish."""
+    (solutions / "forks.py").write_text(FORKS_SPINNERS)
+    outcome, seconds = run_timed(job(solutions, "forks", "forks"))
+    assert outcome.status == Status.TIMEOUT, outcome
+    assert outcome.message.startswith(f"did not finish in {LIMIT:g} s")
+    assert seconds < LIMIT + SLACK
+
+
 def test_starved_is_ran_little_yet_wanted_to_run():
     """A check's own times (`Usage`) at its limit: one that spun, one that slept, one that
     waited for a core most of the time."""

@@ -355,7 +355,12 @@ def _usage(running) -> starvation.Usage | None:
     """The times of the process that runs the check `running` (None: not known)."""
     # (against the command's scheduling, which the process inherited: a check that lowered
     # its own starved itself)
-    return starvation.usage(running.pid, starvation.standing()) if running.pid is not None else None
+    if running.pid is None:
+        return None
+    # (a contained check leads its session: what its code started is in it, its CPU the
+    # check's own; a device worker's is not looked for)
+    session = running.pid if running.contained else None
+    return starvation.usage(running.pid, starvation.standing(), session)
 
 
 STOPPED_WORKER = (

@@ -15,7 +15,9 @@ be read, no check is starved, and the limit holds as it did.
 A check that lowered its own priority (a thread at a higher nice than the command's, or moved
 to SCHED_IDLE or SCHED_BATCH: `lowered`) starved itself: an infinite loop at nice 19 beside a
 spinner it forked was not judged at three times its limit, where it was rated Again before. It
-is judged by its limit, as before.
+is judged by its limit, as before. So is one whose own processes took the CPU (an infinite
+loop that forked twelve spinners, ended busy): a contained check's session's other processes'
+CPU counts as its own (`usage`'s `session`).
 """
 
 from __future__ import annotations
@@ -66,9 +68,13 @@ def standing() -> Standing:
 _LOW_POLICIES = frozenset({3, 5})  # SCHED_BATCH, SCHED_IDLE
 
 
-def usage(pid: int | str = "self", start: Standing | None = None) -> Usage | None:
+def usage(
+    pid: int | str = "self", start: Standing | None = None, session: int | None = None
+) -> Usage | None:
     """Process `pid`'s times now (see `Usage`); None where the kernel does not say them, or
-    where a thread of it lowered its scheduling below `start` (`lowered`)."""
+    where a thread of it lowered its scheduling below `start` (`lowered`). With `session`
+    (its session's number, as /proc numbers it), the CPU time of the session's other
+    processes, which the check started, counts as its own."""
     cpu = waited = 0
     try:
         threads = os.listdir(f"/proc/{pid}/task")
@@ -83,7 +89,45 @@ def usage(pid: int | str = "self", start: Standing | None = None) -> Usage | Non
         if start is not None and lowered(f"/proc/{pid}/task/{thread}/stat", start):
             return None
         cpu, waited = cpu + int(ran), waited + int(queued)
-    return Usage(cpu / 1e9, waited / 1e9) if threads else None
+    if not threads:
+        return None
+    if session is not None:
+        cpu += _session_cpu(session, str(pid))
+    return Usage(cpu / 1e9, waited / 1e9)
+
+
+def own_session() -> tuple[str, int] | None:
+    """This process's number and its session's, as /proc numbers them (in a pid namespace,
+    the host's, where /proc is the host's); None where /proc does not say."""
+    try:
+        number = os.readlink("/proc/self")
+        with open("/proc/self/stat", encoding="ascii", errors="replace") as stat:
+            return number, int(stat.read().rsplit(")", 1)[1].split()[3])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _session_cpu(session: int, leaving_out: str) -> int:
+    """Nanoseconds of CPU the processes of `session` but `leaving_out` ran, their threads
+    summed (a scan of /proc: called only at a check's limit, and at each later look)."""
+    total = 0
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return 0
+    for name in names:
+        if not name.isdigit() or name == leaving_out:
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
+                if int(stat.read().rsplit(")", 1)[1].split()[3]) != session:
+                    continue
+            for thread in os.listdir(f"/proc/{name}/task"):
+                with open(f"/proc/{name}/task/{thread}/schedstat", encoding="ascii") as times:
+                    total += int(times.read().split()[0])
+        except (OSError, ValueError, IndexError):  # (ended meanwhile)
+            continue
+    return total
 
 
 def lowered(stat_path: str, start: Standing) -> bool:
