@@ -289,6 +289,37 @@ def test_check_runs_a_check_not_judged_again_alone_before_it_fails_the_card(monk
         assert "reference: not judged: the machine was too busy" in result.message
 
 
+def test_check_runs_no_more_checks_again_once_one_run_alone_was_not_judged(monkeypatch):
+    """Each check not judged ran again, one after another, each up to three times its limit:
+    on a machine busy all along, every one of them (a 60 s limit: three minutes a check, after
+    the rest). Once one run alone is not judged either, the rest fail busy as they were."""
+    from studycli.check import verify
+
+    content = load_content(FIXTURE_CONTENT)
+    ran: list[Job] = []
+
+    def always_busy(job: Job) -> Outcome:
+        ran.append(job)
+        return Outcome(Status.BUSY, "not judged: the machine was too busy: ...", 6.0)
+
+    monkeypatch.setattr(verify, "run_job", always_busy)
+    done: list[Outcome] = []
+    [result] = verify.run_checks(
+        [content.get("add-one")],
+        content,
+        jobs=2,
+        timeout=20,
+        on_job_done=lambda _, outcome: done.append(outcome),
+    )
+    checks = len({id(job) for job in ran})
+    assert checks > 1  # (a reference and its wrong answers)
+    assert len(ran) == checks + 1, ran
+    assert result.status == Status.BUSY, result
+    assert [verify.NOT_AGAIN in outcome.message for outcome in done] == [False] + [True] * (
+        checks - 1
+    )
+
+
 def test_solve_watch_runs_a_check_not_judged_again_and_counts_no_failed_run(tmp_path, monkeypatch):
     """In `solve --watch`, a check not judged is shown and run again on the file as it is
     (no save needed), and is no failed run: the pass after it is a first try's, Good."""

@@ -190,11 +190,12 @@ def run_checks(
 
     try:
         futures = [pools[job.device].submit(run_next, pickers[job.device]) for _, job in queue]
-        starved: list[tuple[str, Job]] = []  # (`Status.BUSY`: run again once the rest ended)
+        # (`Status.BUSY`: run again once the rest ended)
+        starved: list[tuple[str, Job, Outcome]] = []
         for future in as_completed(futures):
             card_id, job, outcome = future.result()
             if outcome.status is Status.BUSY:
-                starved.append((card_id, job))
+                starved.append((card_id, job, outcome))
                 continue
             if card_id not in refused or job.candidate.kind == "reference":
                 collected[card_id].append((job, outcome))
@@ -203,8 +204,14 @@ def run_checks(
         # Starved of CPU by a busy machine (another command's checks, say) past three times its
         # limit: once more, alone, before it fails the card. (The card's other checks ran
         # meanwhile: its reference's turn to pass came late, and nothing of it is stopped.)
-        for card_id, job in starved:
-            outcome = run_job(job)
+        # One not judged alone either says the machine itself is busy: the rest are not run
+        # again (each could take three times its limit more, one after another).
+        busy_alone = False
+        for card_id, job, first in starved:
+            outcome = (
+                replace(first, message=first.message + NOT_AGAIN) if busy_alone else run_job(job)
+            )
+            busy_alone = outcome.status is Status.BUSY
             if job.candidate.kind == "reference" and outcome.status is not Status.PASS:
                 refused.add(card_id)
             collected[card_id].append((job, outcome))
@@ -235,6 +242,7 @@ def run_checks(
 
 
 _REFERENCE_FAILED = "the card's reference did not pass its checker"
+NOT_AGAIN = " (not run again: a check run again alone before it was not judged either)"
 # A reference's outcomes that stop none of its card's other checks: the one it is run again
 # for (`run_checks`), starved of CPU, said nothing of the reference yet
 _JUDGED_LATER = (Status.PASS, Status.BUSY)

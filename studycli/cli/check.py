@@ -79,7 +79,8 @@ def check(
     and that is not filled in yet is reported as not done. Exit 1 if any card fails.
 
     A check starved of CPU by a busy machine is given up to three times its limit; starved
-    still, it runs again once, alone, and then its card fails as busy.
+    still, it runs again once, alone, and then its card fails as busy (once one run alone is
+    busy again, the rest are not run again).
 
     Example: studycli check flash-attention online-softmax --jobs 2
 
