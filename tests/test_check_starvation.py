@@ -242,6 +242,23 @@ def test_a_busy_check_fails_no_card_as_a_mistake_and_says_not_judged(solutions):
     assert "not for its mistake" not in result.message
 
 
+def test_check_says_how_many_cards_were_not_judged(cli, monkeypatch):
+    """A card whose check the machine starved of CPU failed `check` as "1 do not", as a
+    wrong checker would, the summary not saying that nothing was judged."""
+    from studycli.check.verdict import CardResult
+    from studycli.cli import check as check_command
+
+    results = [
+        CardResult("add-one", Status.BUSY, 6.0, "the reference: not judged: ..."),
+        CardResult("square", Status.PASS, 0.1, ""),
+    ]
+    monkeypatch.setattr(check_command, "_checked", lambda *_: results)
+    result = cli("--content", FIXTURE_CONTENT, "check", "add-one", "square")
+    assert result.exit_code == 1, result.output
+    summary = " ".join(result.output.split())
+    assert "1 of 2 cards pass; 1 do not (1 not judged: the machine was too busy;" in summary
+
+
 def test_solve_rates_no_check_that_was_not_judged(cli, tmp_path, monkeypatch):
     """A correct answer starved of CPU was rated Again by `solve` (its timeout). Not judged,
     it is shown, nothing is recorded, and the learner is told to check it again."""

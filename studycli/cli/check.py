@@ -102,15 +102,19 @@ def check(
     failed = [r for r in results if r.status != "pass"]
     if not as_json and results:
         not_done = sum(r.status == "not done" for r in results)
+        busy = sum(r.status == "busy" for r in results)  # (no mistake of the card's)
         stdout().print(
             f"{len(results) - len(failed)} of {len(results)} cards pass"
             + (f"; [red]{len(failed)} do not[/]" if failed else "")
             + (f" ({not_done} not done yet)" if not_done else "")
+            + (f" ({busy} {BUSY_SUMMARY})" if busy else "")
         )
     if failed:
         raise typer.Exit(1)
 
 
+# (`Status.BUSY` cards, in the summary: a failure of the machine's, not of the card's)
+BUSY_SUMMARY = "not judged: the machine was too busy; check them again when it is less busy"
 SKIPPED_NAMED = 5  # the cards without checks named when asked for (`--changed` may be all)
 NO_CHECKS = (
     "only coding cards and derivation cards with a `solution:` have checkers "
