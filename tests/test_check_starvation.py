@@ -31,10 +31,15 @@ LIMIT = 2.0  # seconds each check may run
 SLACK = 2.5  # start-up, killing and reading what is left, on a busy shared machine
 CORE = max(os.sched_getaffinity(0))  # the core the starved check and the spinners share
 SPINNERS = 12  # on it: the check gets a thirteenth of it at most
-NEEDS = 0.1 * LIMIT  # seconds of CPU the starved check takes: 1.3 limits' time at least there
-# and one that takes longer than it may be given there (3 limits): 3.9 limits' time at least,
-# with under a third of its limit of CPU by then (under which it is starved)
-NEEDS_LONGER = 0.3 * LIMIT
+# The starved check spins, pinned there, until this many seconds have passed since its answer
+# was called: past its limit, starved at it (a thirteenth of a core at most: under a third of
+# its limit of CPU), and done well before `starvation.LONGEST` limits, however busy the machine
+# is besides (a busier core leaves it more starved, and it needs only a moment of CPU after
+# its time to return). Spinning for seconds of CPU instead (0.2 s of it) read busy in a full
+# run of the suite (0.1 s of CPU in 6 s: other tests' processes on the core too)
+NEEDS = 1.2 * LIMIT
+# and one still starved when it has been given the most time (3 limits): busy
+NEEDS_LONGER = 5 * LIMIT
 
 CHECKED = f"""
 import os, time
@@ -43,8 +48,8 @@ def answer(seconds):
     cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, [{CORE}])
     try:
-        end = time.process_time() + seconds
-        while time.process_time() < end:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
             pass
     finally:  # (a device worker runs the next checks in the same thread)
         os.sched_setaffinity(0, cores)
@@ -66,6 +71,7 @@ def check(impl, device="cpu"):
 def solutions(tmp_path: Path) -> Path:
     (tmp_path / "burn.py").write_text(CHECKED.format(needs=NEEDS))
     (tmp_path / "longer.py").write_text(CHECKED.format(needs=NEEDS_LONGER))
+    (tmp_path / "quick.py").write_text(CHECKED.format(needs=0.0))
     return tmp_path
 
 
@@ -102,7 +108,7 @@ def busy_core():
 @pytest.fixture
 def warm(solutions):
     """The worker started before anything is timed (it imports torch once)."""
-    assert run_job(replace(job(solutions, "answer"), timeout=60)).status == "pass"
+    assert run_job(replace(job(solutions, "answer", "quick"), timeout=60)).status == "pass"
 
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"], ids=["forked check", "device worker"])
