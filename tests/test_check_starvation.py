@@ -375,3 +375,51 @@ def test_solve_watch_runs_a_check_not_judged_again_and_counts_no_failed_run(tmp_
     assert text.index("not judged") < text.index("running it again") < text.index("passed")
     assert attempt is not None and attempt.outcome.status == "pass"
     assert attempt.failed_runs == 0 and attempt.how() == "first try this solve"
+
+
+def test_solve_watch_runs_a_check_not_judged_again_once_then_waits_for_a_save(
+    tmp_path, monkeypatch
+):
+    """Not judged twice on the same file, the watch waits for a save (the same bytes saved
+    again too), where it ran the check again and again, each run up to three times its limit,
+    until q (r5: a true infinite loop on a machine at load 18 reads busy)."""
+    import threading
+
+    from rich.console import Console
+
+    from studycli.check import solve
+    from studycli.cli import solve_flow, solve_watch
+
+    from .study_support import fixture_content
+    from .test_check_solve import _ending_after
+
+    content = fixture_content()
+    card = content.get("add-one")
+    path = tmp_path / "attempt.py"
+    source = "def add_one(x):\n    return x + 1\n"
+    path.write_text(source)
+    runs: list[float] = []
+
+    def always_starved(*args, **kwargs) -> Outcome:
+        runs.append(time.monotonic())
+        return Outcome(Status.BUSY, "not judged: the machine was too busy: ...", 30.0)
+
+    def save_again_after_two_runs() -> None:
+        while len(runs) < 2:
+            time.sleep(0.05)
+        time.sleep(1.0)  # (no third run meanwhile: asserted below)
+        path.write_text(source)  # the same bytes, saved again
+        stamp = path.stat().st_mtime_ns + 1_000_000_000
+        os.utime(path, ns=(stamp, stamp))
+
+    monkeypatch.setattr(solve, "run_check", always_starved)
+    gave_up = _ending_after(monkeypatch, solve_watch, 4.0)
+    saver = threading.Thread(target=save_again_after_two_runs, daemon=True)
+    saver.start()
+    console = Console(record=True, width=100)
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    text = console.export_text()
+    assert gave_up and len(runs) == 3, (len(runs), text)  # once again, then at the save
+    assert runs[2] - runs[1] > 0.9, text
+    assert text.count("running it again") == 1 and "not judged again: save to check" in text
+    assert attempt is None or attempt.failed_runs == 0

@@ -66,6 +66,7 @@ def watch(
     taken: bytes | None = None  # the digest of the file as the watch last acted on it
     own: tuple[int, int] | None = None  # the file as the last check that wrote it left it
     said_own = False
+    busy_again: bytes | None = None  # the file as a check not judged was run again on
     stopped_by = "q pressed"
     runs = itertools.count()
     # (the folder of the files each check makes where its code writes the attempt file)
@@ -107,10 +108,18 @@ def watch(
                         seen, taken = None, None  # (the file as it is now is taken below)
                     elif finished.result().status == "busy":  # starved of CPU: no check of
                         # the answer (`solve.unanswered`): shown, the last one standing, and
-                        # run again on the file as it is now (taken below)
+                        # run again on the file as it is now (taken below), once: not judged
+                        # again, it waits for a save (the same bytes too), where it ran again
+                        # and again, each run up to three times its limit, until q
                         _show(console, finished.result(), card, content, path)
-                        console.print(Text("running it again (q stops)", style="dim"))
-                        seen, taken = None, None
+                        if finished.digest != busy_again:
+                            busy_again = finished.digest
+                            console.print(Text("running it again (q stops)", style="dim"))
+                            seen, taken = None, None
+                        else:
+                            console.print(
+                                Text("not judged again: save to check it again", style="dim")
+                            )
                     else:
                         outcome = finished.result()
                         last = finished  # before it shows: a Ctrl-C meanwhile records it
@@ -135,6 +144,10 @@ def watch(
                     (own is not None and stamp == own) or (run is not None and run.wrote_itself())
                 ):
                     seen, taken = stamp, now  # the check's own write, not a save of the learner's
+                elif changed and run is None and now is not None and now == busy_again:
+                    seen = stamp  # saved again as it was after a check not judged twice
+                    run = start()
+                    taken = run.digest
                 elif changed and now is not None and now == taken:
                     # the bytes whose outcome stands or comes, or that settle: a save that
                     # does not compile, saved again as it was, is still checked once settled
