@@ -1506,7 +1506,21 @@ def test_a_check_cannot_forge_the_report_of_another_check_running_beside_it(tmp_
     assert victim.status == "fail", victim
 
 
-INJECTS_INTO_OTHER_OUTPUTS = """
+# (the end of each attack below: a line written into the descriptor `fd` opened for `target`,
+# noted, and what it wrote into said in the file `done`)
+WRITES_A_LINE_AND_SAYS = """        try:
+            os.write(fd, b"INJECTED by another check\\n")
+            written.append(target)
+        except OSError:
+            pass
+        os.close(fd)
+    with open({done!r}, "w") as done:
+        done.write(repr(written))
+    return x + 1
+"""
+
+INJECTS_INTO_OTHER_OUTPUTS = (
+    """
 import os
 
 def add_one(x):
@@ -1523,18 +1537,12 @@ def add_one(x):
             if not held.startswith("pipe:") or held in own:
                 continue
             fd = os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_WRONLY | os.O_NONBLOCK)
+            target = held
         except OSError:
             continue
-        try:
-            os.write(fd, b"INJECTED by another check\\n")
-            written.append(held)
-        except OSError:
-            pass
-        os.close(fd)
-    with open({done!r}, "w") as done:
-        done.write(repr(written))
-    return x + 1
 """
+    + WRITES_A_LINE_AND_SAYS
+)
 
 
 def test_a_check_cannot_write_into_the_output_of_another_check_running_beside_it(tmp_path):
@@ -1564,7 +1572,8 @@ def add_one(x):
 
 # An attempt that writes a line into the fd 1 of each process whose command line names `done`
 # (the program the check beside it runs)
-INJECTS_INTO_A_PROGRAM_S_OUTPUT = """
+INJECTS_INTO_A_PROGRAM_S_OUTPUT = (
+    """
 import os
 
 def add_one(x):
@@ -1575,18 +1584,12 @@ def add_one(x):
                 if {done!r}.encode() not in cmdline.read():
                     continue
             fd = os.open(f"/proc/{{name}}/fd/1", os.O_WRONLY | os.O_NONBLOCK)
+            target = name
         except (OSError, ValueError):
             continue
-        try:
-            os.write(fd, b"INJECTED by another check\\n")
-            written.append(name)
-        except OSError:
-            pass
-        os.close(fd)
-    with open({done!r}, "w") as done:
-        done.write(repr(written))
-    return x + 1
 """
+    + WRITES_A_LINE_AND_SAYS
+)
 
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
