@@ -57,10 +57,14 @@ def prepare() -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.syscall.restype = ctypes.c_long
         ruleset = _ruleset(libc, ctypes)
-        if ruleset >= 0 and libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0:
-            # (the call's arguments made here: in a check, a fresh fork of a worker of a few
-            # hundred megabytes, their making cost 40 us more)
-            _RESTRICT = (libc.syscall, _long(RESTRICT_SELF), _long(ruleset), _long(0))
+        if ruleset < 0:
+            return
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            os.close(ruleset)  # (no domain can be entered without it: none is)
+            return
+        # (the call's arguments made here: in a check, a fresh fork of a worker of a few
+        # hundred megabytes, their making cost 40 us more)
+        _RESTRICT = (libc.syscall, _long(RESTRICT_SELF), _long(ruleset), _long(0))
 
 
 def enter() -> bool:
