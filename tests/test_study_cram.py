@@ -230,14 +230,16 @@ def test_cram_needs_a_terminal(cli):
     assert result.exit_code == 1 and "reads keys from a terminal" in result.stderr
 
 
-def _cram_in_a_terminal(db, tmp_path, content=FIXTURE_CONTENT) -> pexpect.spawn:
-    """`studycli cram --deck basics` on a pseudo-terminal, at NOW."""
+def _cram_in_a_terminal(
+    db, tmp_path, content=FIXTURE_CONTENT, at=NOW, selection=("--deck", "basics")
+) -> pexpect.spawn:
+    """`studycli cram --deck basics` (or `selection`) on a pseudo-terminal, at `at`."""
     config = tmp_path / "settings.toml"
     config.write_text("enable_fuzzing = false\n")
-    environment = terminal_env(db, config, tmp_path / "home", NOW)
+    environment = terminal_env(db, config, tmp_path / "home", at)
     return pexpect.spawn(
         sys.executable,
-        ["-m", "studycli", "--content", str(content), "cram", "--deck", "basics"],
+        ["-m", "studycli", "--content", str(content), "cram", *selection],
         env=environment,
         cwd=str(REPO_ROOT),
         encoding="utf-8",
@@ -383,17 +385,7 @@ def test_the_deletions_review_holds_back_as_siblings_are_left_out_of_cram(
     assert crammed(NOW + timedelta(minutes=1)) == [first.id]
     assert sorted(crammed(NOW, NO_FUZZ._replace(bury_siblings=False))) == [first.id, second.id]
     assert sorted(crammed(NOW + timedelta(days=1))) == [first.id, second.id, third.id]
-    config = tmp_path / "settings.toml"
-    config.write_text("enable_fuzzing = false\n")
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "studycli", "--content", str(content_copy), "cram", "--deck", "basics"],
-        env=terminal_env(db, config, tmp_path / "home", NOW + timedelta(minutes=1)),
-        cwd=str(REPO_ROOT),
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(50, 100),
-    )
+    child = _cram_in_a_terminal(db, tmp_path, content_copy, NOW + timedelta(minutes=1))
     try:  # bias-concept, add-one and bias-cloze#c1: its other deletions wait
         child.expect("cram · 3 left")
         child.expect("q quit")
@@ -422,17 +414,8 @@ def test_a_cram_with_every_card_waiting_for_the_next_day_says_so(db, tmp_path, c
     with Study.open(db, NO_FUZZ) as study:
         study.rate(first, 3, NOW)
         study.bury(first, NOW)
-    config = tmp_path / "settings.toml"
-    config.write_text("enable_fuzzing = false\n")
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "studycli", "--content", str(content_copy), "cram", "--topic", "bias-moments"],
-        env=terminal_env(db, config, tmp_path / "home", NOW + timedelta(minutes=1)),
-        cwd=str(REPO_ROOT),
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(50, 100),
-    )
+    later, selection = NOW + timedelta(minutes=1), ("--topic", "bias-moments")
+    child = _cram_in_a_terminal(db, tmp_path, content_copy, later, selection)
     try:
         child.expect(pexpect.EOF)
     finally:
