@@ -57,18 +57,14 @@ def content_dir(option: str | Path | None = None, cwd: Path | None = None) -> Pa
 
 def data_dir() -> Path:
     """The user's data folder (database, attempt files); `STUDYCLI_HOME` overrides it."""
-    override = os.environ.get("STUDYCLI_HOME")
-    if override:
-        return Path(override).expanduser() / "data"
-    return _user_folder("data")
+    home = studycli_home()
+    return home / "data" if home else _user_folder("data")
 
 
 def config_dir() -> Path:
     """The user's config folder (settings.toml); `STUDYCLI_HOME` overrides it."""
-    override = os.environ.get("STUDYCLI_HOME")
-    if override:
-        return Path(override).expanduser() / "config"
-    return _user_folder("config")
+    home = studycli_home()
+    return home / "config" if home else _user_folder("config")
 
 
 def cache_dir() -> Path:
@@ -76,11 +72,32 @@ def cache_dir() -> Path:
     then the platform's user cache folder. Anything in it may be deleted at any time."""
     override = os.environ.get("STUDYCLI_CACHE")
     if override:
-        return Path(override).expanduser()
+        return absolute(Path(override).expanduser())
+    home = studycli_home()
+    return home / "cache" if home else _user_folder("cache")
+
+
+def studycli_home() -> Path | None:
+    """`STUDYCLI_HOME`, absolute (`~` expanded); None where it is unset or empty.
+
+    A relative one is made absolute here, where it is read, so that every path under it is:
+    `STUDYCLI_HOME=home studycli doctor` said "no review database at home/data/..." and the
+    commands that name the database named another one, or none, from another folder. The
+    files are where they were (the current folder's `home`).
+    """
     home = os.environ.get("STUDYCLI_HOME")
-    if home:
-        return Path(home).expanduser() / "cache"
-    return _user_folder("cache")
+    return absolute(Path(home).expanduser()) if home else None
+
+
+def absolute(path: Path) -> Path:
+    """`path` absolute (made from the current folder, not resolved: a link stays a link), as
+    studycli says it: a relative one named another file, or none, once the learner changed
+    directory. As given where there is no current folder (removed): it names nothing then,
+    which opening it says later."""
+    try:
+        return path.absolute()
+    except OSError:
+        return path
 
 
 # Where the XDG base directory specification puts a user's folders of each kind (Linux)
@@ -147,17 +164,14 @@ def database_path(option: str | Path | None = None) -> Path:
     chosen = option or os.environ.get("STUDYCLI_DB")
     if not chosen:
         return data_dir() / "reviews.sqlite3"
-    path = Path(chosen).expanduser()
-    try:
-        return path.absolute()
-    except OSError:  # the current folder removed: a relative path names nothing (said later)
-        return path
+    return absolute(Path(chosen).expanduser())
 
 
 def config_path() -> Path:
-    """The settings file: `STUDYCLI_CONFIG`, then `<config dir>/settings.toml`."""
+    """The settings file: `STUDYCLI_CONFIG` (absolute, as `database_path` makes the database),
+    then `<config dir>/settings.toml`."""
     chosen = os.environ.get("STUDYCLI_CONFIG")
-    return Path(chosen).expanduser() if chosen else config_dir() / "settings.toml"
+    return absolute(Path(chosen).expanduser()) if chosen else config_dir() / "settings.toml"
 
 
 def anki_notes_path() -> Path:

@@ -1,4 +1,4 @@
-"""Where studycli finds its content (paths.content_dir)."""
+"""Where studycli finds its content (paths.content_dir), its user folders, and how it names them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from studycli import paths
+
+from .conftest import FIXTURE_CONTENT
 
 
 def content(root: Path, *folders: str) -> Path:
@@ -229,3 +231,39 @@ def test_a_learner_s_folders_on_linux_do_not_import_platformdirs(tmp_path):
         str(tmp_path / "cached" / "studycli"),
     )
     assert imported == "False"
+
+
+def test_the_paths_said_under_a_relative_home_settings_and_cache_are_absolute(tmp_path):
+    """`STUDYCLI_HOME=home studycli doctor` said "no review database at home/data/..." (and a
+    solve "your attempt stays in home/data/attempts/add-one.py", `due` "new_per_day in
+    mine.toml" for a relative STUDYCLI_CONFIG): paths that name another file, or none, once
+    copied to another folder's terminal. They are said absolute, and the files are where they
+    were, under the folder the command ran in."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "mine.toml").write_text("new_per_day = 0\n")
+    environment = {
+        **os.environ,
+        "STUDYCLI_HOME": "home",
+        "STUDYCLI_CONFIG": "mine.toml",
+        "STUDYCLI_CACHE": "cache",
+        "EDITOR": "true",
+        "TZ": "UTC",
+    }
+
+    def studycli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), *args],
+            cwd=work, env=environment, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        return done.stdout + done.stderr
+
+    here = work.resolve()
+    said = studycli("doctor")
+    assert f"no review database at {here / 'home' / 'data' / 'reviews.sqlite3'} yet" in said
+    said = studycli("due")
+    assert f"(new_per_day in {here / 'mine.toml'};" in said, said
+    attempt = here / "home" / "data" / "attempts" / "add-one.py"
+    said = studycli("solve", "add-one", "--no-edit")
+    assert f"your attempt stays in {attempt}: " in said, said
+    assert attempt.is_file() and list((here / "cache").glob("content-*.index"))
