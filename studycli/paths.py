@@ -48,11 +48,21 @@ def content_dir(option: str | Path | None = None, cwd: Path | None = None) -> Pa
     for folder in here.parents:
         if (folder / "cards").is_dir() and (folder / "solutions").is_dir():
             return folder
+    installed = installed_content()
+    if installed is None:
+        raise ContentError("no cards found: run from a folder with cards/, or pass --content DIR")
+    return installed
+
+
+def installed_content() -> Path | None:
+    """The content installed with the package (`content_dir`'s last resort): what a command
+    finds from any folder without content of its own, nor one above; None where there is none.
+    """
     package = Path(__file__).resolve().parent
     for candidate in (package / "_content", package.parent):
         if (candidate / "cards").is_dir():
             return candidate
-    raise ContentError("no cards found: run from a folder with cards/, or pass --content DIR")
+    return None
 
 
 def data_dir() -> Path:
