@@ -120,3 +120,33 @@ def test_a_solve_s_command_checks_the_attempt_in_its_home_from_another_folder(tm
     with Store.open(here / "home" / "data" / "reviews.sqlite3") as store:
         assert [(review.card_id, review.rating) for review in store.reviews()] == [("add-one", 3)]
     assert not (elsewhere / "home").exists(), again.stdout
+
+
+def test_the_export_a_database_given_to_import_says_works_from_another_folder(tmp_path):
+    """`import-reviews laptop.sqlite3` (a review database copied over, not its log) said to
+    run `studycli --db laptop.sqlite3 export-reviews laptop.sqlite3.csv`, the path as typed:
+    pasted in another folder, it wrote 0 reviews of no database there. The command names the
+    database and the log absolute; run from another folder, it exports the database's history,
+    which the import then takes."""
+    work, elsewhere = a_work_folder(tmp_path)
+    env = pasting(tmp_path, STUDYCLI_HOME=str(tmp_path / "home"))
+    laptop = {**env, "STUDYCLI_HOME": str(tmp_path / "laptop")}
+    (work / "log.csv").write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        "add-one,3,2026-11-30T10:00:00+00:00,900\n"
+    )
+    assert studycli(work, laptop, "import-reviews", "log.csv").returncode == 0
+    shutil.copy(tmp_path / "laptop" / "data" / "reviews.sqlite3", work / "laptop.db")
+
+    refused = studycli(work, env, "import-reviews", "laptop.db")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    said = " ".join(refused.stderr.split())
+    export = re.search(r"\(`(studycli --db .+ export-reviews (.+))`\) and give \2 instead", said)
+    assert export is not None, said
+    done = pasted(export[1], elsewhere, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    imported = pasted(f"studycli import-reviews {export[2]}", elsewhere, env)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    with Store.open(tmp_path / "home" / "data" / "reviews.sqlite3") as store:
+        assert [review.card_id for review in store.reviews()] == ["add-one"]
+    assert shlex.split(export[2]) == [f"{work.resolve() / 'laptop.db'}.csv"]

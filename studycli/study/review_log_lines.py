@@ -57,12 +57,17 @@ def _a_database(path: Path) -> str:
     """The refusal of an SQLite database given as a review log: another machine's review
     database, copied over to be merged (it was told "byte 0xfb is not UTF-8 text ...: save the
     review log as UTF-8"), or to `optimize --from-csv`. Its history exported to a file beside
-    it is the review log to give."""
+    it is the review log to give, both named absolute, as the commands of `cli/again.py` name
+    theirs: `import-reviews laptop.sqlite3` said `studycli --db laptop.sqlite3 ...`, which,
+    pasted in another folder, wrote 0 reviews (of no database there) to a file there."""
     import shlex
 
+    from studycli.paths import absolute
+
     stdin = str(path) == "/dev/stdin"  # (`-`: the command names it "standard input")
-    database = "DATABASE" if stdin else shlex.quote(str(path))
-    csv = "reviews.csv" if stdin else shlex.quote(f"{path}.csv")
+    whole = absolute(path)
+    database = "DATABASE" if stdin else shlex.quote(str(whole))
+    csv = "reviews.csv" if stdin else shlex.quote(f"{whole}.csv")
     return (
         f"{path} is an SQLite database (a studycli review database, another machine's?), not "
         f"a review log: {'save it as a file, DATABASE, ' if stdin else ''}export its history "
