@@ -110,6 +110,19 @@ def absolute(path: Path) -> Path:
         return path
 
 
+def from_here(path: Path) -> Path:
+    """`path` as a message names a file for the learner to open: relative to the current
+    folder where it lies in it (`cards/math/x.yaml` from a clone's top), else absolute.
+    Relative to another folder (the content folder's top), it named another file, or none,
+    where the learner stood: `new` run in cards/math of a clone, or given --content, said
+    "wrote cards/math/x.yaml"."""
+    whole = absolute(path)
+    try:
+        return whole.relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):  # (not under it; no current folder)
+        return whole
+
+
 # Where the XDG base directory specification puts a user's folders of each kind (Linux)
 _XDG = {
     "data": ("XDG_DATA_HOME", "~/.local/share"),

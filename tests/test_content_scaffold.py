@@ -26,7 +26,7 @@ def test_new_card_of_each_kind_lints_clean_and_is_not_done(cli, content_copy, ki
     result = cli("--content", content_copy, "new", kind, card_id, "--topic", "bias")
     assert result.exit_code == 0, result.output
     card_file = content_copy / "cards" / "basics" / f"{card_id}.yaml"
-    assert f"wrote cards/basics/{card_id}.yaml" in result.stdout
+    assert f"wrote {card_file.resolve()}" in result.stdout  # (not under the current folder)
     text = card_file.read_text(encoding="utf-8")
     assert text.splitlines()[0] == MODELINE
     jsonschema.validate(yaml.safe_load(text), card_schema())
@@ -47,7 +47,7 @@ def test_new_coding_card_has_a_solution_module_to_fill_in(cli, content_copy):
     result = cli("--content", content_copy, "new", "coding", "rms-norm", "--topic", "bias")
     assert result.exit_code == 0, result.output
     module = content_copy / "solutions" / "rms_norm.py"
-    assert "wrote solutions/rms_norm.py" in result.stdout
+    assert f"wrote {module.resolve()}" in result.stdout
     source = module.read_text(encoding="utf-8")
     compile(source, str(module), "exec")
     assert "def rms_norm(x):" in source and 'def check_rms_norm(impl, device="cpu"):' in source
@@ -190,6 +190,19 @@ def test_a_deck_that_is_no_folder_yet_is_refused_until_its_folder_is_made(
     made = cli("--content", content_copy, *args, "trees")
     assert made.exit_code == 0, made.output
     assert "wrote cards/trees/x-one.yaml" in made.stdout
+
+
+def test_new_names_its_files_from_where_it_ran(cli, content_copy, monkeypatch):
+    """`new` named its files from the content folder's top: run in cards/basics of a clone
+    (the content found above), or given --content, it said "wrote cards/basics/x-one.yaml",
+    which names no file from there. Each is named from the current folder where it lies in
+    it, else absolute: a path the learner can open where they stand."""
+    monkeypatch.chdir(content_copy / "cards" / "basics")
+    made = cli("new", "coding", "x-one", "--topic", "bias")
+    assert made.exit_code == 0, made.output
+    wrote = [line.removeprefix("wrote ") for line in made.stdout.splitlines()[:2]]
+    assert wrote == ["x-one.yaml", str((content_copy / "solutions" / "x_one.py").resolve())]
+    assert all(Path(path).is_file() for path in wrote)
 
 
 def test_an_existing_schema_file_is_kept(cli, content_copy):

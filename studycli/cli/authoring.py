@@ -72,13 +72,14 @@ def new(
     Example: studycli new coding gelu-erf --topic activations (the topics: studycli topics)
     """
     from studycli.content.scaffold import plan_card, write_card
+    from studycli.paths import from_here
 
     content = options(ctx).load()
     request = plan_card(content, card_kind, card_id, topic, deck)
     written = write_card(content, request)
     console = stdout()
-    for path in written:
-        console.print(f"wrote {escape(str(path.relative_to(content.root)))}")
+    for path in written:  # (unwrapped: a path named absolute is cut at Rich's 80 columns)
+        console.print(f"wrote {escape(str(from_here(path)))}", soft_wrap=True)
     console.print(  # (unwrapped: the commands are pasted, each copied in one piece)
         "next: write what begins with TODO"
         + (" and what raises NotImplementedError" if card_kind is Kind.CODING else "")

@@ -123,15 +123,11 @@ def show(
     reference = None
     if answer and card.solution is not None:  # (its file as the learner can open it: an
         # installed content's solutions/ is in site-packages, not under the current folder)
-        import contextlib
-        from pathlib import Path
-
         from studycli.content.reference_code import reference_source
         from studycli.content.source import module_path
+        from studycli.paths import from_here
 
-        path = module_path(content.solutions_dir, card.solution.module).resolve()
-        with contextlib.suppress(ValueError):
-            path = path.relative_to(Path.cwd().resolve())
+        path = from_here(module_path(content.solutions_dir, card.solution.module).resolve())
         reference = (reference_source(card, content.solutions_dir), path)
     # a deletion's id shows that deletion blanked and the others as text, as review does (it
     # blanked every deletion)
