@@ -17,20 +17,22 @@ from pathlib import Path
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT
+from .study_support import NOW
 
 CORRECT = "def add_one(x):\n    return x + 1\n"
 
 
 def pasting(tmp_path: Path, **variables: str) -> dict[str, str]:
-    """An environment with `studycli` on PATH (this Python's, this checkout's) and
-    `variables` (relative paths, read from whichever folder a command runs in)."""
+    """An environment with `studycli` on PATH (this Python's, this checkout's), a fixed clock
+    (`NOW`), and `variables` (relative paths, read from whichever folder a command runs in)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "studycli"
     shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m studycli "$@"\n')
     shim.chmod(0o755)
     path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {**os.environ, "PATH": path, "TZ": "UTC", **variables}
+    clock = {"STUDYCLI_NOW": NOW.isoformat(), "TZ": "UTC"}
+    return {**os.environ, "PATH": path, **clock, **variables}
 
 
 def studycli(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -66,7 +68,7 @@ def test_a_dry_run_s_command_imports_into_its_home_with_its_settings_and_content
     work, elsewhere = a_work_folder(tmp_path)
     (work / "laptop.csv").write_text(
         "card_id,review_rating,review_time,review_duration\n"
-        "add-one,3,2026-11-30T10:00:00+00:00,900\n"
+        "add-one,3,2025-02-28T10:00:00+00:00,900\n"
     )
     (work / "mine.toml").write_text("desired_retention = 0.8\n")
     env = pasting(tmp_path, STUDYCLI_HOME="home", STUDYCLI_CONFIG="mine.toml")
@@ -133,7 +135,7 @@ def test_the_export_a_database_given_to_import_says_works_from_another_folder(tm
     laptop = {**env, "STUDYCLI_HOME": str(tmp_path / "laptop")}
     (work / "log.csv").write_text(
         "card_id,review_rating,review_time,review_duration\n"
-        "add-one,3,2026-11-30T10:00:00+00:00,900\n"
+        "add-one,3,2025-02-28T10:00:00+00:00,900\n"
     )
     assert studycli(work, laptop, "import-reviews", "log.csv").returncode == 0
     shutil.copy(tmp_path / "laptop" / "data" / "reviews.sqlite3", work / "laptop.db")
