@@ -61,7 +61,9 @@ def incremental_mean(xs) -> list[float]:
     Args:
         xs: a sequence (list or tuple) of numbers x_1, ..., x_n; possibly
             empty. At most 2 reads per sample in all (an index, each entry
-            of a slice, each step of an iteration).
+            of a slice, each step of an iteration), and at most 10
+            operations per sample with the samples and the numbers made
+            from them (arithmetic, comparisons, conversions).
 
     Returns:
         [w_1, ..., w_n] as a new list of floats, where
@@ -129,7 +131,55 @@ class _CountedTuple(_Counting, tuple):
     pass
 
 
+class _Sample(float):
+    """A sample, or a number made from one, that counts each operation it enters (`ops`, shared
+    by all of them): arithmetic, comparisons and conversions. What its arithmetic returns is a
+    _Sample again, so the running mean made from the samples counts too. The reads of xs alone
+    miss a copy re-summed: list(xs) reads each sample once, and sum(x / k for x in copy[:k])
+    then does O(n^2) work unseen (no overflow either, each term divided first); with samples
+    that count, the reference does 4 operations per sample (x - w, / k, w +, float(w)) and
+    that re-sum about n (1,001 per sample at n = 1000: a division and an addition for each
+    past sample). Still a float, as the prompt promises. A number taken out as a plain float (float(x), numpy's array of xs: one
+    operation each) is no longer followed."""
+
+    ops = 0
+
+
+def _counting(name: str, made: bool):
+    """float's method `name`, counting each call; with `made`, a float it returns (or a tuple
+    of them, divmod's) is a _Sample."""
+    method = getattr(float, name)
+
+    def counted(self, *args):
+        _Sample.ops += 1
+        result = method(self, *args)
+        if made and isinstance(result, float):
+            return _Sample(result)
+        if made and isinstance(result, tuple):
+            return tuple(_Sample(r) if isinstance(r, float) else r for r in result)
+        return result
+
+    counted.__name__ = name
+    return counted
+
+
+for _name in (
+    *("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__pow__", "__rpow__"),
+    *("__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__"),
+    *("__divmod__", "__rdivmod__", "__neg__", "__pos__", "__abs__", "__round__", "conjugate"),
+):
+    setattr(_Sample, _name, _counting(_name, made=True))
+# (as_integer_ratio: statistics.mean and Fraction read a float's value by it)
+for _name in (
+    *("__float__", "__int__", "__trunc__", "__floor__", "__ceil__", "__bool__", "__format__"),
+    *("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "as_integer_ratio", "hex"),
+    *("is_integer", "__repr__", "__str__"),
+):
+    setattr(_Sample, _name, _counting(_name, made=False))
+
+
 READS_PER_SAMPLE = 2
+OPS_PER_SAMPLE = 10
 OVERFLOW_HINT = (
     "a running sum overflows where the mean itself fits (1e308 + 1e308 = inf): update the "
     "previous mean, w_k = w_(k-1) + (x_k - w_(k-1)) / k, never a sum of the samples"
@@ -184,9 +234,13 @@ def check_incremental_mean(impl, device="cpu") -> None:
         (1000, 0.5, 10.0),
     ):
         xs = [float(v) for v in rng.normal(loc, scale, size=n)]
-        arg = _CountedTuple(xs) if n % 2 else _CountedList(xs)
+        samples = [_Sample(x) for x in xs]
+        arg = _CountedTuple(samples) if n % 2 else _CountedList(samples)
         what = f"incremental_mean(a {'tuple' if n % 2 else 'list'} of {n} samples around {loc:g})"
-        got = _as_floats(call(impl, what, arg), what, n)
+        _Sample.ops = 0
+        result = call(impl, what, arg)
+        ops = _Sample.ops
+        got = _as_floats(result, what, n)
         want = [math.fsum(xs[:k]) / k for k in range(1, n + 1)]
         assert_close(
             got,
@@ -206,6 +260,15 @@ def check_incremental_mean(impl, device="cpu") -> None:
             f"{allowed} ({READS_PER_SAMPLE} per sample) are allowed",
             hint="re-summing the prefix x_1..x_k for every k reads about n²/2 samples; "
             "update the previous mean: w_k = w_(k-1) + (x_k - w_(k-1)) / k",
+        )
+        expect(
+            ops <= OPS_PER_SAMPLE * n,
+            what,
+            f"did {ops} operations with the samples and the numbers made from them (arithmetic, "
+            f"comparisons, conversions), where {OPS_PER_SAMPLE * n} ({OPS_PER_SAMPLE} per "
+            "sample) are allowed",
+            hint="re-summing the past samples (a copy of them too) for every k does about n²/2 "
+            "operations; update the previous mean: w_k = w_(k-1) + (x_k - w_(k-1)) / k",
         )
 
 
@@ -287,6 +350,24 @@ def _wrong_copy_then_resum(xs):
     return [sum(copy[:k]) / k for k in range(1, len(copy) + 1)]
 
 
+@fails_with("did 2550 operations with the samples")
+def _wrong_copy_then_resum_scaled(xs):
+    """Copies xs (reading each sample once) and re-sums the copy's prefixes, each sample
+    divided by k first: no sum overflows, the read count sees n reads, but it is O(n²) work."""
+    copy = list(xs)
+    return [sum(x / k for x in copy[:k]) for k in range(1, len(copy) + 1)]
+
+
+@fails_with("did 1325 operations with the samples")
+def _wrong_copy_then_statistics_mean(xs):
+    """Copies xs and takes statistics.mean of each prefix: exact (it sums fractions, which do
+    not overflow), read once, but O(n²) work."""
+    import statistics
+
+    copy = list(xs)
+    return [float(statistics.mean(copy[:k])) for k in range(1, len(copy) + 1)]
+
+
 @fails_with("modified its input xs in place")
 def _wrong_means_into_xs(xs):
     """Writes each running mean over its sample (xs[k] = w) and returns xs: one read per
@@ -315,6 +396,16 @@ def _variant_weighted(xs):
     for k, x in enumerate(xs, start=1):
         w = w * ((k - 1) / k) + x / k
         means.append(w)
+    return means
+
+
+def _variant_no_overflow_for_opposite_signs(xs):
+    """The answer's form safe for huge samples of opposite signs, w += x/k - w/k (5
+    operations per sample with the float(w), where the reference does 4)."""
+    means, w = [], 0.0
+    for k, x in enumerate(xs, start=1):
+        w += x / k - w / k
+        means.append(float(w))
     return means
 
 
@@ -545,6 +636,8 @@ WRONG_ANSWERS = {
         _wrong_numpy_array,
         _wrong_running_sum,
         _wrong_copy_then_resum,
+        _wrong_copy_then_resum_scaled,
+        _wrong_copy_then_statistics_mean,
         _wrong_means_into_xs,
         _wrong_generator,
     ],
@@ -552,5 +645,9 @@ WRONG_ANSWERS = {
 }
 
 CORRECT_VARIANTS = {
-    "incremental_mean": [_variant_weighted, _variant_index_loop],
+    "incremental_mean": [
+        _variant_weighted,
+        _variant_index_loop,
+        _variant_no_overflow_for_opposite_signs,
+    ],
 }
