@@ -4,6 +4,7 @@ Cards: online-softmax (coding), online-softmax-rescaling-derivation (derivation)
 """
 
 import contextlib
+import functools
 from contextlib import contextmanager
 
 import torch
@@ -222,9 +223,11 @@ def check_online_softmax(impl, device="cpu"):
     _check_block_by_block(impl, gen, device)
 
 
-# Reductions that gather many entries into one (the max and the sum of a softmax): by name,
-# without private underscores or operator overloads (`bare_name`); a max picked by topk, a sum
-# by a product with ones, a running one along the row
+# Reductions that gather many entries into one (the max and the sum of a softmax), counted by
+# what each gathers: by name, without private underscores, operator overloads (`bare_name`)
+# or a trailing underscore; a max picked by topk, a sum by a product with ones, a running one
+# along the row. Any other routine that does not keep entries apart (`_keeps_entries`) counts
+# as gathering along its operands' longest dim.
 _REDUCTIONS = frozenset(
     {"sum", "nansum", "mean", "nanmean", "amax", "max", "amin", "min", "aminmax", "logsumexp"}
     | {"prod", "norm", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile", "tensordot"}
@@ -238,6 +241,7 @@ _GATHERING = _REDUCTIONS | _PRODUCTS
 _ALONG = frozenset({"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort"})
 # Sums spelled otherwise: torch.einsum("...j->...", e), F.normalize(e, p=1, dim=-1)
 _SPELLED = frozenset({"einsum", "normalize"})
+_COUNTED = _GATHERING | _ALONG | _SPELLED  # (counted by what each gathers, in `_gathered`)
 # Copies of entries picked by index (x.index_select(-1, idx), x[..., idx]): blocks, as slices are
 _PICKING = frozenset({"index_select", "__getitem__", "gather", "take_along_dim"})
 
@@ -323,12 +327,103 @@ def _takes_numbers(values):
     return False
 
 
+# Routines that keep each entry apart, beyond those torch tags pointwise or returns a view of
+# an operand (`_keeps_entries`): the reflected and in-place operators, joins and picks, copies
+# and casts, tensors made like another, and the conversions to numbers (followed as such)
+_KEEPING = frozenset(
+    {"radd", "iadd", "isub", "rmul", "imul", "truediv", "rtruediv", "itruediv", "floordiv"}
+    | {"rfloordiv", "ifloordiv", "mod", "rmod", "imod", "rpow", "ipow", "and", "rand", "iand"}
+    | {"or", "ror", "ior", "rxor", "invert", "pos", "rlshift", "rrshift", "irshift"}
+    | {"cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack"}
+    | {"row_stack", "pad", "constant_pad_nd", "flip", "fliplr", "flipud", "roll", "rot90"}
+    | {"repeat", "tile", "repeat_interleave", "broadcast_tensors", "tril", "triu", "diag_embed"}
+    | {"index_select", "gather", "take_along_dim", "take", "masked_select", "setitem"}
+    | {"index_put", "index_copy", "index_fill", "masked_scatter", "put", "copy", "fill", "zero"}
+    | {"type", "type_as", "double", "float", "half", "bfloat16", "long", "int", "bool", "short"}
+    | {"char", "byte", "cfloat", "cdouble", "requires_grad", "retain_grad", "new_tensor"}
+    | {"zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like"}
+    | {"randint_like", "new_zeros", "new_ones", "new_full", "new_empty", "tensor", "asarray"}
+    | {"from_numpy", "item", "tolist", "numpy", "index", "complex", "array", "dlpack", "iter"}
+)
+
+
+@functools.cache
+def _keeps_entries(name):
+    """Whether the torch routine `name` (bare, without a trailing underscore) keeps each entry
+    apart: every other one may gather entries, so it counts as gathering along its operands'
+    longest dim. A list of the reductions someone thought of let 36 of 53 torch routes tried
+    through: a row's max by F.max_pool1d (2d, 3d, adaptive), msort, nanquantile, unique,
+    scatter_reduce or index_reduce with amax, cdist or dist with p = inf; its sum by
+    avg_pool1d, lp_pool1d, conv1d with ones, torch.fft's first entry, trapezoid, scatter_add,
+    index_add, bincount's weights, addmv, addmm, baddbmm, multi_dot, std_mean, var_mean,
+    pairwise_distance, l1_loss, embedding_bag, trace, segment_reduce, interpolate (area).
+    The entrywise routines torch itself lists (the pointwise tag, a view's aliasing result,
+    their aliases in its docs) and `_KEEPING` close it instead: each of the 36 is refused."""
+    return name in _KEEPING or name in _registered_keeping()
+
+
+@functools.cache
+def _registered_keeping():
+    """The names of aten's operators tagged pointwise or returning views of an operand (their
+    overloads and in-place forms: add, add_, exp, maximum, where, reshape, select, unfold),
+    read from torch's registry and docs once (0.04-0.06 s of CPU); a name of the gathering
+    lists is never one."""
+    names = set()
+    for schema in torch._C._jit_get_all_schemas():
+        namespace, _, name = schema.name.partition("::")
+        aliases = [r.alias_info for r in schema.returns]  # (a view: Tensor(a), not out's a!)
+        if namespace == "aten" and aliases and all(a and not a.is_write for a in aliases):
+            names.add(name)
+    for name in dir(torch.ops.aten):
+        packet = getattr(torch.ops.aten, name, None)
+        overloads = packet.overloads() if hasattr(packet, "overloads") else ()
+        if any(torch.Tag.pointwise in getattr(packet, ov).tags for ov in overloads):
+            names.add(name)
+    # (less two views that sum: sum_to_size's for autograd, a sparse tensor's coalesce, which
+    # adds the values of an index given twice)
+    summing = {"grad_sum_to_size", "coalesce"}
+    keeping = {bare_name(name).rstrip("_") for name in names} - _COUNTED - summing
+    for name, target in _aliases():  # (torch.divide, torch.special.expit: untagged aliases)
+        if target in keeping or name in keeping:
+            keeping |= {name, target}
+    return frozenset(keeping)
+
+
+def _aliases():
+    """(name, routine) for each routine torch's docs call an alias of another ("Alias for
+    :func:`torch.div`"), named as the watch sees them (special_expit for torch.special's)."""
+    import re
+
+    said = re.compile(r"[Aa]lias (?:for|of) :(?:func|meth):`~?(?:torch\.)?([\w.]+)`")
+    for module, prefix in ((torch, ""), (torch.special, "special_"), (torch.linalg, "linalg_")):
+        for name in dir(module):
+            doc = getattr(getattr(module, name, None), "__doc__", None)
+            found = said.search(doc) if isinstance(doc, str) else None
+            if found:
+                target = (
+                    found.group(1).replace("special.", "special_").replace("linalg.", "linalg_")
+                )
+                yield prefix + name.rstrip("_"), target.rpartition(".")[2].rstrip("_")
+
+
+def _widest_operand(args, kwargs):
+    """The longest dim of the tensors among a call's operands (0 for none)."""
+    dims = [max(t.shape, default=1) for t in _tensors_in((*args, *kwargs.values()))]
+    return max(dims, default=0)
+
+
 def _gathered(name, args, kwargs, result):
     """How many entries the torch call `name` gathered into one entry of its result (0 for a
-    call that gathers none)."""
+    call that gathers none); a routine not known to keep entries apart gathers along the
+    longest dim of its operands."""
     source = args[0] if args else None
     if name == "einsum":
         return _einsum_gathered(args)
+    if name not in _COUNTED:
+        if name == "scatter" and "reduce" not in kwargs and len(args) < 5:
+            return 0  # (writes each value at its index, as setitem does; with reduce, it sums)
+        made_tensors = any(True for _ in _tensors_in((result,)))  # (not a shape, a bool)
+        return _widest_operand(args, kwargs) if made_tensors and not _keeps_entries(name) else 0
     if not isinstance(source, torch.Tensor):
         return 0
     with contextlib.suppress(IndexError, TypeError):
@@ -443,10 +538,12 @@ def _watched_reductions():
         def __torch_function__(self, func, types, args=(), kwargs=None):
             nonlocal latest
             result = func(*args, **(kwargs or {}))
-            name = bare_name(getattr(func, "__name__", ""))
+            # (__rsub__ as rsub, add_ as add: an operator and an in-place form as their routine)
+            name = bare_name(getattr(func, "__name__", "")).rstrip("_")
             second = False
             blocks = blocks_of((*args, *(kwargs or {}).values()))
-            gathers = name in _GATHERING or name in _ALONG or name in _SPELLED
+            count = _gathered(name, args, kwargs or {}, result)
+            gathers = name in _COUNTED or count > 0
             if gathers and blocks:
                 if blocks - gathered:  # a block read for the first time: the pass goes on
                     gathered.update(blocks)
@@ -459,7 +556,6 @@ def _watched_reductions():
                         kept[id(out)] = (out, blocks)
             elif getattr(func, "__name__", "") in _PICKING:
                 picked_block(args, kwargs or {}, result)
-            count = _gathered(name, args, kwargs or {}, result)
             steps[0] += 1
             values = (*args, *(kwargs or {}).values())
             numbers_in = steps[0] if _takes_numbers(values) else 0
@@ -508,7 +604,9 @@ def _check_block_by_block(impl, gen, device):
     whole row (n entries) at once, as the max and the sum of a two-pass softmax do. A loop over
     blocks reduces block_size entries at a time, and a vectorised form that reduces each block
     and then combines the ceil(n / block_size) block summaries reduces fewer than n; code
-    in plain Python floats makes no torch reduction at all."""
+    in plain Python floats makes no torch reduction at all. (Nor does a max taken in numpy or
+    Python numbers, x.numpy().max(-1) or max(row) over x.tolist(): such code is no more
+    seen than a correct answer in Python floats is, and is left to the card's word.)"""
     for shape, block_size in (((3, 40), 8), ((2, 23), 5), ((37,), 2)):
         x = torch.randn(*shape, generator=gen).to(device) * 3.0
         n = shape[-1]
@@ -789,6 +887,84 @@ def _wrong_sum_by_normalize(x, block_size):
     F.normalize(e, p=1, dim=-1)."""
     m, _ = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
     return torch.nn.functional.normalize(torch.exp(x - m.unsqueeze(-1)), p=1.0, dim=-1)
+
+
+@fails_with("reduced 40 entries at once with max_pool1d")
+def _wrong_max_by_max_pool(x, block_size):
+    """The two-pass softmax whose row max is a max pool over the whole row (F.max_pool1d with
+    a kernel of n), then the sum of exp(x - max) by blocks."""
+    n = x.shape[-1]
+    m = torch.nn.functional.max_pool1d(x.reshape(-1, 1, n), n).reshape(*x.shape[:-1], 1)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
+@fails_with("reduced 40 entries at once with scatter_reduce")
+def _wrong_max_by_scatter_reduce(x, block_size):
+    """The two-pass softmax whose row max is every entry of the row scattered into one slot
+    with reduce="amax", then the sum of exp(x - max) by blocks."""
+    slot = torch.zeros(x.shape, dtype=torch.long, device=x.device)
+    m = x.new_zeros(*x.shape[:-1], 1).scatter_reduce(-1, slot, x, "amax", include_self=False)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
+@fails_with("reduced 40 entries at once with conv1d")
+def _wrong_sum_by_conv1d(x, block_size):
+    """The max block by block, then the sum of exp(x - m) over the whole row as a convolution
+    with a kernel of n ones."""
+    n = x.shape[-1]
+    m, _ = _folded_state(x, block_size, range(0, n, block_size))
+    e = torch.exp(x - m.unsqueeze(-1))
+    ones = torch.ones(1, 1, n, dtype=x.dtype, device=x.device)
+    s = torch.nn.functional.conv1d(e.reshape(-1, 1, n), ones).reshape(*x.shape[:-1], 1)
+    return e / s
+
+
+@fails_with("reduced 40 entries at once with fft_rfft")
+def _wrong_sum_by_fft(x, block_size):
+    """The max block by block, then the sum of exp(x - m) over the whole row as the first
+    entry of its Fourier transform (torch.fft.rfft(e)[..., 0], the frequency 0)."""
+    m, _ = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
+    e = torch.exp(x - m.unsqueeze(-1))
+    return e / torch.fft.rfft(e, dim=-1)[..., :1].real
+
+
+def _summed_by_blocks(e, block_size):
+    """e divided by its rows' sums, each gathered block by block."""
+    s = torch.zeros(e.shape[:-1], dtype=e.dtype, device=e.device)
+    for start in range(0, e.shape[-1], block_size):
+        s = s + e[..., start : start + block_size].sum(dim=-1)
+    return e / s.unsqueeze(-1)
+
+
+def _variant_spelled_out(x, block_size):
+    """The pass with torch's named aliases (torch.subtract, multiply, divide, which torch does
+    not tag pointwise, as it does sub) and a base-2 exponential (torch.special.exp2), over
+    the blocks torch.split makes."""
+    log2e = 1.4426950408889634
+    m = x.new_full(x.shape[:-1], float("-inf"))
+    s = x.new_zeros(x.shape[:-1])
+    for block in torch.split(x, block_size, dim=-1):
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        rescale = torch.special.exp2(torch.multiply(torch.subtract(m, m_new), log2e))
+        s = s * rescale + torch.exp2((block - m_new.unsqueeze(-1)) * log2e).sum(dim=-1)
+        m = m_new
+    return torch.divide(torch.exp(torch.subtract(x, m.unsqueeze(-1))), s.unsqueeze(-1))
+
+
+def _variant_padded_and_unfolded(x, block_size):
+    """The row padded with -inf to whole blocks (F.pad), its blocks a view (unfold), read one
+    by one (unbind); the padding's exp(-inf - m) = 0 adds nothing, and where() writes 0 for
+    it at the end."""
+    n = x.shape[-1]
+    padded = torch.nn.functional.pad(x, (0, -n % block_size), value=float("-inf"))
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros_like(m)
+    for block in padded.unfold(-1, block_size, block_size).unbind(-2):
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    e = torch.exp(x - m.unsqueeze(-1))
+    return torch.where(torch.isneginf(x), torch.zeros_like(x), e) * s.reciprocal().unsqueeze(-1)
 
 
 @fails_with("reduced 40 entries at once with max")
@@ -1253,6 +1429,10 @@ WRONG_ANSWERS = {
         _wrong_sum_by_einsum,
         _wrong_sum_by_vector_norm,
         _wrong_sum_by_normalize,
+        _wrong_max_by_max_pool,
+        _wrong_max_by_scatter_reduce,
+        _wrong_sum_by_conv1d,
+        _wrong_sum_by_fft,
     ],
     "running_stats_update": [
         _wrong_update_no_rescale,
@@ -1280,5 +1460,7 @@ CORRECT_VARIANTS = {
         _variant_reports_rows_off,
         _variant_vmapped_rows,
         _variant_rows_checked_then_reshaped,
+        _variant_spelled_out,
+        _variant_padded_and_unfolded,
     ],
 }
