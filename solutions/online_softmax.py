@@ -406,16 +406,18 @@ def _aliases():
                 yield prefix + name.rstrip("_"), target.rpartition(".")[2].rstrip("_")
 
 
-def _widest_operand(args, kwargs):
-    """The longest dim of the tensors among a call's operands (0 for none)."""
-    dims = [max(t.shape, default=1) for t in _tensors_in((*args, *kwargs.values()))]
-    return max(dims, default=0)
+def _widest_operand(args, kwargs, rows):
+    """The most entries of a row that the tensors among a call's operands may hold (0 for
+    none): the longest dim of one, or its entries per row of x (a row tiled into 5 x 8 for
+    max_pool2d or fft2 holds 40 entries, no dim longer than 8)."""
+    tensors = list(_tensors_in((*args, *kwargs.values())))
+    return max((max(*t.shape, t.numel() // rows, 1) for t in tensors), default=0)
 
 
-def _gathered(name, args, kwargs, result):
+def _gathered(name, args, kwargs, result, rows=1):
     """How many entries the torch call `name` gathered into one entry of its result (0 for a
-    call that gathers none); a routine not known to keep entries apart gathers along the
-    longest dim of its operands."""
+    call that gathers none); a routine not known to keep entries apart may gather all that its
+    operands hold of a row (`_widest_operand`, the input having `rows` rows)."""
     source = args[0] if args else None
     if name == "einsum":
         return _einsum_gathered(args)
@@ -423,7 +425,9 @@ def _gathered(name, args, kwargs, result):
         if name == "scatter" and "reduce" not in kwargs and len(args) < 5:
             return 0  # (writes each value at its index, as setitem does; with reduce, it sums)
         made_tensors = any(True for _ in _tensors_in((result,)))  # (not a shape, a bool)
-        return _widest_operand(args, kwargs) if made_tensors and not _keeps_entries(name) else 0
+        if made_tensors and not _keeps_entries(name):
+            return _widest_operand(args, kwargs, rows)
+        return 0
     if not isinstance(source, torch.Tensor):
         return 0
     with contextlib.suppress(IndexError, TypeError):
@@ -465,10 +469,11 @@ def _einsum_gathered(args):
 
 
 @contextmanager
-def _watched_reductions():
+def _watched_reductions(rows=1):
     """Watch the torch calls in the block; yield `reach`, which tells of a value the call
     returned the reduction (max, sum, ...) in its making that gathered the most entries into
-    one output value, as {"count": entries, "name": the routine}, and whether the answer made a
+    one output value (of an input of `rows` rows), as {"count": entries, "name": the routine},
+    and whether the answer made a
     second pass over the blocks to gather more for it ("second pass"): a
     reduction of what was made of blocks reduced before (the max block by block, then the sum
     of exp(block - max) block by block, views or copies of them: two passes, each one block
@@ -542,7 +547,7 @@ def _watched_reductions():
             name = bare_name(getattr(func, "__name__", "")).rstrip("_")
             second = False
             blocks = blocks_of((*args, *(kwargs or {}).values()))
-            count = _gathered(name, args, kwargs or {}, result)
+            count = _gathered(name, args, kwargs or {}, result, rows)
             gathers = name in _COUNTED or count > 0
             if gathers and blocks:
                 if blocks - gathered:  # a block read for the first time: the pass goes on
@@ -611,7 +616,7 @@ def _check_block_by_block(impl, gen, device):
         x = torch.randn(*shape, generator=gen).to(device) * 3.0
         n = shape[-1]
         what = f"online_softmax({describe(x)}, block_size={block_size})"
-        with _watched_reductions() as reach:
+        with _watched_reductions(x.numel() // n) as reach:
             got = call(impl, what, x.clone(), block_size)
         widest = reach(got)
         expect(
@@ -895,6 +900,19 @@ def _wrong_max_by_max_pool(x, block_size):
     a kernel of n), then the sum of exp(x - max) by blocks."""
     n = x.shape[-1]
     m = torch.nn.functional.max_pool1d(x.reshape(-1, 1, n), n).reshape(*x.shape[:-1], 1)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
+@fails_with("reduced 40 entries at once with max_pool2d")
+def _wrong_max_by_tiled_pool(x, block_size):
+    """The two-pass softmax whose row max is a 2-d max pool over the row tiled into rows of 8
+    (5 x 8 for n = 40, padded with -inf), a kernel as large as the tile: no dim of its input
+    is longer than 8, yet each output entry gathers the whole row."""
+    n = x.shape[-1]
+    rows = x.reshape(-1, n)
+    tiles = torch.nn.functional.pad(rows, (0, -n % 8), value=float("-inf"))
+    tiles = tiles.reshape(rows.shape[0], 1, -1, 8)
+    m = torch.nn.functional.max_pool2d(tiles, tiles.shape[-2:]).reshape(*x.shape[:-1], 1)
     return _summed_by_blocks(torch.exp(x - m), block_size)
 
 
@@ -1430,6 +1448,7 @@ WRONG_ANSWERS = {
         _wrong_sum_by_vector_norm,
         _wrong_sum_by_normalize,
         _wrong_max_by_max_pool,
+        _wrong_max_by_tiled_pool,
         _wrong_max_by_scatter_reduce,
         _wrong_sum_by_conv1d,
         _wrong_sum_by_fft,
