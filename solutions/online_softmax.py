@@ -424,6 +424,8 @@ def _gathered(name, args, kwargs, result, rows=1):
     if name not in _COUNTED:
         if name == "scatter" and "reduce" not in kwargs and len(args) < 5:
             return 0  # (writes each value at its index, as setitem does; with reduce, it sums)
+        if name in ("index_put", "put") and kwargs.get("accumulate", args[3:4] == (True,)):
+            return _widest_operand(args, kwargs, rows)  # (adds the values put at one index)
         made_tensors = any(True for _ in _tensors_in((result,)))  # (not a shape, a bool)
         if made_tensors and not _keeps_entries(name):
             return _widest_operand(args, kwargs, rows)
@@ -923,6 +925,19 @@ def _wrong_max_by_scatter_reduce(x, block_size):
     slot = torch.zeros(x.shape, dtype=torch.long, device=x.device)
     m = x.new_zeros(*x.shape[:-1], 1).scatter_reduce(-1, slot, x, "amax", include_self=False)
     return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
+@fails_with("reduced 120 entries at once with index_put")
+def _wrong_sum_by_index_put(x, block_size):
+    """The max block by block, then the sum of exp(x - m) over the whole row by putting every
+    entry of a row at one index with accumulate=True, which adds them."""
+    n = x.shape[-1]
+    m, _ = _folded_state(x, block_size, range(0, n, block_size))
+    e = torch.exp(x - m.unsqueeze(-1))
+    rows = e.reshape(-1, n)
+    row_of = torch.arange(rows.shape[0], device=x.device).repeat_interleave(n)
+    s = rows.new_zeros(rows.shape[0]).index_put_((row_of,), rows.reshape(-1), accumulate=True)
+    return e / s.reshape(*x.shape[:-1], 1)
 
 
 @fails_with("reduced 40 entries at once with conv1d")
@@ -1451,6 +1466,7 @@ WRONG_ANSWERS = {
         _wrong_max_by_tiled_pool,
         _wrong_max_by_scatter_reduce,
         _wrong_sum_by_conv1d,
+        _wrong_sum_by_index_put,
         _wrong_sum_by_fft,
     ],
     "running_stats_update": [
