@@ -344,7 +344,7 @@ _KEEPING = frozenset(
     | {"zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like"}
     | {"randint_like", "new_zeros", "new_ones", "new_full", "new_empty", "tensor", "asarray"}
     | {"from_numpy", "item", "tolist", "numpy", "index", "complex", "array", "dlpack", "iter"}
-    | {"isclose"}
+    | {"isclose", "deepcopy", "resize", "resize_as"}
 )
 # Tests of a whole tensor, answered by one bool (torch.isfinite(x).all(), asserted, to check
 # the input): not counted, or a check of the input, which gives no number, would be refused
@@ -984,6 +984,17 @@ def _variant_validates_input(x, block_size):
     return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
 
 
+def _variant_deep_copy_into_resized(x, block_size):
+    """The pass over a copy.deepcopy of x, its result copied into an empty buffer grown to x's
+    shape by resize_: a copy and a buffer, neither of which gathers."""
+    import copy
+
+    y = copy.deepcopy(x)
+    out = torch.empty(0, dtype=x.dtype, device=x.device)
+    out.resize_(x.shape)
+    return out.copy_(_fold_blocks(y, block_size, range(0, y.shape[-1], block_size)))
+
+
 def _variant_spelled_out(x, block_size):
     """The pass with torch's named aliases (torch.subtract, multiply, divide, which torch does
     not tag pointwise, as it does sub) and a base-2 exponential (torch.special.exp2), over
@@ -1513,5 +1524,6 @@ CORRECT_VARIANTS = {
         _variant_spelled_out,
         _variant_padded_and_unfolded,
         _variant_validates_input,
+        _variant_deep_copy_into_resized,
     ],
 }
