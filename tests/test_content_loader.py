@@ -590,3 +590,14 @@ def test_did_you_mean_offers_typos_of_real_names_and_not_unrelated_words():
         for word in words:
             assert closest(word, names[kind]) == [], (kind, word)
     assert closest("nope", names["topic"]) == ["rope"]
+
+
+def test_an_id_or_filter_typed_in_capitals_suggests_the_lowercase_name():
+    """Ids, decks, topics and tags are lowercase; every capital counted as a typo, so `show
+    ADD-ONE` or `--topic RANDOM-WALK` offered nothing (`studycli list` shows all ids) where
+    `--deck Vision`, one capital, offered vision."""
+    content = load_content(FIXTURE_CONTENT)
+    with pytest.raises(CardNotFound, match="did you mean add-one"):
+        content.get("ADD-ONE")
+    with pytest.raises(ContentError, match="did you mean random-walk"):
+        content.select(topic="RANDOM-WALK")

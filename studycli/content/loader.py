@@ -208,10 +208,14 @@ def closest(typed: str, names: Iterable[str], n: int = 3) -> list[str]:
     """The `n` names a mistyped `typed` most likely meant: those it begins, shortest first,
     then difflib's closest. A name typed in part ('flash' for flash-attention, 'sliding' for
     sliding-window-max) is one difflib's ratio leaves out (0.5 and 0.56, under its 0.6): it
-    offered gau-flash, or nothing."""
-    names = sorted(names)
-    begun = sorted((name for name in names if typed and name.startswith(typed)), key=len)
-    return list(dict.fromkeys(begun + _misspelt(typed, names)))[:n]
+    offered gau-flash, or nothing. Case is no typo: ids, decks, topics and tags are lowercase,
+    and `show NMS` or `--topic ROPE`, every letter counted as a typo, offered nothing where
+    'Vision' (one letter) offered vision."""
+    by_folded = {name.casefold(): name for name in sorted(names)}
+    folded, typed = list(by_folded), typed.casefold()
+    begun = sorted((name for name in folded if typed and name.startswith(typed)), key=len)
+    found = dict.fromkeys(begun + _misspelt(typed, folded))
+    return [by_folded[name] for name in found][:n]
 
 
 _TYPO_CHARACTERS = 4  # the most characters a typo leaves unmatched: two letters changed
