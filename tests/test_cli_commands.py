@@ -51,6 +51,23 @@ def test_every_argument_and_option_of_every_command_has_help():
     assert bare == []
 
 
+def test_each_card_filter_says_that_it_keeps_only_what_it_names():
+    """`list --help` and `export-anki --help` said of --kind "concept, cloze, derivation or
+    coding." alone, the kinds it takes but not what it does, where --deck, --topic and --tag
+    each begin "Only": a learner could read it as what the command shows of each card."""
+    from typer.main import get_command
+
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    helps = {
+        f"{name} --{param.name}": param.help
+        for name, command in commands.items()
+        if name != "new"  # (its --deck and --topic say where the new card goes)
+        for param in command.params
+        if param.name in ("deck", "topic", "kind", "tag")
+    }
+    assert helps and {key for key, text in helps.items() if not text.startswith("Only")} == set()
+
+
 def test_version_prints_the_installed_version():
     """`studycli --version` prints the version of the installed distribution (the database's
     messages speak of newer and older studycli versions), and runs no command."""

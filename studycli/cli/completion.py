@@ -125,7 +125,10 @@ TopicOption = Annotated[
 ]
 KindOption = Annotated[
     str | None,
-    typer.Option(help="concept, cloze, derivation or coding.", autocompletion=complete_kind),
+    typer.Option(
+        help="Only this kind: concept, cloze, derivation or coding.",
+        autocompletion=complete_kind,
+    ),
 ]
 TagOption = Annotated[
     str | None, typer.Option(help="Only cards with this tag.", autocompletion=complete_tag)
