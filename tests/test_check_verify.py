@@ -1448,6 +1448,14 @@ def test_check_of_every_card_stops_at_a_card_file_that_does_not_load(cli, conten
     assert cli("--content", content_copy, "check", "add-one").exit_code == 0  # others: as before
 
 
+def test_a_card_named_twice_is_checked_once(cli):
+    """`check nms pixel-shuffle nms` checked nms twice, listed it twice and said "3 of 3 cards
+    pass" of two cards."""
+    result = cli("--content", FIXTURE_CONTENT, "check", "add-one", "add-one", "--json")
+    assert result.exit_code == 0, result.output
+    assert [card["id"] for card in json.loads(result.stdout)] == ["add-one"]
+
+
 def test_a_checker_that_returns_a_value_is_an_error_that_says_it_is_not_read(content_copy):
     """A checker written to return False for a wrong answer (and True for a right one) rejects
     nothing: its return value is not read. Check said only that each wrong answer "should fail

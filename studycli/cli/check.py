@@ -139,7 +139,10 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
         cards = _changed(content, card_ids or [])
     else:
         _refuse_unloaded(content, card_ids)
-        cards = [content.get(i) for i in card_ids] if card_ids else list(content.cards.values())
+        # (an id named twice is one card: `check nms pixel-shuffle nms` ran nms twice and
+        # said "3 of 3 cards pass")
+        named = dict.fromkeys(card_ids or [])
+        cards = [content.get(i) for i in named] if named else list(content.cards.values())
     warm_up(cards, content, device, jobs)  # what the checkers need, while lint runs here
     runnable = checkable(cards, content)
     # the cards asked for by name, or by a diff, that have no checks (not where `--changed`
