@@ -556,6 +556,21 @@ def test_content_and_db_are_taken_after_the_command_too(tmp_path):
     ]  # fmt: skip
 
 
+def test_content_or_db_after_the_command_with_no_value_is_said_to_need_one(tmp_path):
+    """`studycli due --db` (the path forgotten) said "No such option: --db", of an option
+    every command takes; before the command's name it said what is wrong, as it now does
+    after it too."""
+    for option in ("--db", "--content"):
+        run = subprocess.run(
+            [sys.executable, "-m", "studycli", "due", option],
+            cwd=REPO_ROOT, capture_output=True, text=True,
+            env={**os.environ, "STUDYCLI_HOME": str(tmp_path / "home")},
+        )  # fmt: skip
+        said = " ".join(run.stderr.split())
+        assert run.returncode == 2 and run.stdout == "", run.stderr
+        assert f"Option '{option}' requires an argument." in said, run.stderr
+
+
 def test_check_into_a_log_file_writes_nothing_but_its_results(tmp_path):
     """The progress bar is for a terminal: with stderr going to a file (CI's log) it left a
     blank line there."""

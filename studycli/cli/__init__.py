@@ -93,6 +93,10 @@ def hoisted(args: list[str]) -> list[str]:
             front += args[index : index + 2]
             index += 2
             continue
+        if arg in GLOBAL_OPTIONS:  # the last word, with no value: the app's own error
+            # ("Option '--db' requires an argument."), where the command's parser, which
+            # has no such option, said "No such option: --db" of an option every command takes
+            return front + [arg]
         (front if arg.startswith(WITH_VALUE) else rest).append(arg)
         index += 1
     return front + rest
