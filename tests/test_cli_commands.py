@@ -68,6 +68,19 @@ def test_each_card_filter_says_that_it_keeps_only_what_it_names():
     assert helps and {key for key, text in helps.items() if not text.startswith("Only")} == set()
 
 
+def test_check_help_gives_the_most_seconds_its_timeout_takes(cli):
+    """`check --help` showed `[default: 60.0]` for --timeout and said "at most 5 s past a
+    learner's limit, check_timeout's default" without a figure: nothing said that any value
+    past 15 s changes nothing. The figures follow the limits they name."""
+    from studycli.check.plan import LEARNER_MARGIN
+    from studycli.study.settings import Settings
+
+    learner = Settings._field_defaults["check_timeout"]
+    said = " ".join(cli("check", "--help").stdout.replace("│", " ").split())
+    assert f"at most {learner + LEARNER_MARGIN:g} (5 s past" in said, said
+    assert f"check_timeout's default, {learner:g} s" in said and LEARNER_MARGIN == 5
+
+
 def test_version_prints_the_installed_version():
     """`studycli --version` prints the version of the installed distribution (the database's
     messages speak of newer and older studycli versions), and runs no command."""

@@ -45,9 +45,9 @@ def check(
             min=0.1,
             max=3600,
             callback=finite_seconds,
-            help="Seconds each check may take (at most 5 s past a learner's limit, "
-            "check_timeout's default: a correct answer fails the card past it anyway, and a "
-            "wrong answer stopped there proves nothing of its mistake).",
+            help="Seconds each check may take, at most 15 (5 s past a learner's limit, "
+            "check_timeout's default, 10 s: a correct answer fails the card past it anyway, "
+            "and a wrong answer stopped there proves nothing of its mistake).",
         ),
     ] = DEFAULT_TIMEOUT,
     device: Annotated[
