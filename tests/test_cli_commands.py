@@ -452,6 +452,18 @@ def test_filters_no_card_has_together_are_refused(cli, command):
     assert as_json.exit_code == 1 and "no cards match" in json.loads(as_json.stdout)["error"]
 
 
+def test_filters_no_card_has_together_name_where_each_cards_fields_are_seen(cli):
+    """The refusal said "`studycli list` shows decks and topics", but `list` hides its deck
+    and topic columns on a terminal under about 160 columns (the shipped ids' width), the
+    learner's 80 or 100 among them: it named a command that showed neither. `list --json`
+    shows each card's deck, topic, kind and tags, whatever the width."""
+    refused = cli("--content", FIXTURE_CONTENT, "list", "--deck", "basics", "--topic", "poisson")
+    said = " ".join(refused.stderr.split())
+    assert "`studycli list --json` shows each card's deck, topic, kind and tags" in said, said
+    [card, *_] = json.loads(cli("--content", FIXTURE_CONTENT, "list", "--json").stdout)
+    assert {"deck", "topic", "kind", "tags"} <= set(card)
+
+
 def test_export_anki_says_of_filters_no_card_has_together_what_list_does(cli, tmp_path):
     """`export-anki --deck basics --topic poisson` said "no cards to export: loosen --deck,
     --topic, --kind or --tag", its own wording, where `list`, `stats`, `review` and `cram` say

@@ -76,7 +76,12 @@ def none_selected(content: Content, *, drafts: bool = False) -> str:
             f"the content in {content.root} holds no cards (`studycli lint` says why, where a "
             "card file does not load): run from another folder, or pass --content DIR"
         )
-    return "no cards match those filters: `studycli list` shows decks and topics"
+    # (`studycli list` named here hides the deck and topic columns below about 160 columns,
+    # the longest id's width: on most terminals it showed neither; its JSON has every field)
+    return (
+        "no cards match those filters: `studycli list --json` shows each card's deck, topic, "
+        "kind and tags"
+    )
 
 
 def settings(*, parameters: bool = True) -> Settings:
