@@ -4,7 +4,9 @@ one starved still is not judged (`Status.BUSY`), never "did not finish". One tha
 sleeps, ends at its limit as before (`check.starvation`, `timer._stop_before`,
 `runner._wait`).
 
-The starved check here pins itself to one core, shared with spinners this test starts there."""
+The starved check here runs where the command was given one core (`confined`), shared with
+spinners this test starts there: a check that narrows its own cores starved itself, and is
+judged by its limit."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ from .conftest import FIXTURE_CONTENT
 
 LIMIT = 2.0  # seconds each check may run
 SLACK = 2.5  # start-up, killing and reading what is left, on a busy shared machine
-CORE = max(os.sched_getaffinity(0))  # the core the starved check and the spinners share
+CORES = os.sched_getaffinity(0)  # (the command's)
+CORE = max(CORES)  # the core the starved check and the spinners share
 SPINNERS = 12  # on it: the check gets a thirteenth of it at most
 # The starved check spins, pinned there, until this many seconds have passed since its answer
 # was called: past its limit, starved at it (a thirteenth of a core at most: under a third of
@@ -41,18 +44,13 @@ NEEDS = 1.2 * LIMIT
 # and one still starved when it has been given the most time (3 limits): busy
 NEEDS_LONGER = 5 * LIMIT
 
-CHECKED = f"""
-import os, time
+CHECKED = """
+import time
 
 def answer(seconds):
-    cores = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, [{CORE}])
-    try:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            pass
-    finally:  # (a device worker runs the next checks in the same thread)
-        os.sched_setaffinity(0, cores)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
     return seconds
 
 def loops(seconds):
@@ -63,7 +61,7 @@ def sleeps(seconds):
     time.sleep(600)
 
 def check(impl, device="cpu"):
-    assert impl({{needs}}) == {{needs}}
+    assert impl({needs}) == {needs}
 """
 
 
@@ -106,14 +104,31 @@ def busy_core():
 
 
 @pytest.fixture
-def warm(solutions):
-    """The worker started before anything is timed (it imports torch once)."""
-    assert run_job(replace(job(solutions, "answer", "quick"), timeout=60)).status == "pass"
+def warm(request, solutions):
+    """The worker of the test's device (its `device` parameter; else the CPU's) started before
+    anything is timed (it imports torch once)."""
+    callspec = getattr(request.node, "callspec", None)
+    device = callspec.params.get("device", "cpu") if callspec else "cpu"
+    quick = replace(job(solutions, "answer", "quick", device=device), timeout=60)
+    assert run_job(quick).status == "pass"
+
+
+@pytest.fixture
+def confined(request, solutions, fresh_pool):
+    """The command given `CORE` alone (the test's thread, which starts the workers and judges
+    their checks): workers of its own started there, `warm`, before anything is timed; its
+    cores given back after the test."""
+    os.sched_setaffinity(0, {CORE})
+    try:
+        request.getfixturevalue("warm")
+        yield
+    finally:
+        os.sched_setaffinity(0, CORES)
 
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"], ids=["forked check", "device worker"])
 def test_a_check_starved_of_cpu_is_given_time_not_said_to_be_an_infinite_loop(
-    solutions, warm, busy_core, device
+    solutions, confined, busy_core, device
 ):
     """On the 2-core box at load 6, a correct answer (1.4 s of CPU alone) hit its card's 10 s
     and read "did not finish in 10 s: an infinite loop, or far too slow", rated Again; the next
@@ -123,7 +138,7 @@ def test_a_check_starved_of_cpu_is_given_time_not_said_to_be_an_infinite_loop(
     assert outcome.starved and seconds > LIMIT  # (it needed the time it was given)
 
 
-def test_a_check_starved_still_at_its_longest_is_not_judged(solutions, warm, busy_core):
+def test_a_check_starved_still_at_its_longest_is_not_judged(solutions, confined, busy_core):
     """One that needs more time than `starvation.LONGEST` limits there ends busy: not judged,
     which `solve` and `review` do not rate, not a timeout."""
     outcome, seconds = run_timed(job(solutions, "answer", "longer"))
@@ -145,6 +160,32 @@ def test_a_check_that_spins_or_sleeps_still_ends_as_did_not_finish(solutions, wa
     assert outcome.seconds == LIMIT
     longest = starvation.LONGEST * LIMIT if function == "loops" else LIMIT
     assert seconds < longest + SLACK
+
+
+PINS_ITSELF = f"""
+import os
+
+def pins(seconds):
+    os.sched_setaffinity(0, [{CORE}])
+    while True:  # an infinite loop, a wrong answer
+        pass
+
+def check(impl, device="cpu"):
+    impl(1)
+"""
+
+
+@pytest.mark.skipif(len(CORES) < 2, reason="a core to narrow to, of several")
+@pytest.mark.parametrize("device", ["cpu", "cuda"], ids=["forked check", "device worker"])
+def test_a_check_that_narrows_its_cores_is_judged_by_its_limit(solutions, warm, busy_core, device):
+    """An infinite loop that pinned itself to a core that spinners held, the command's other
+    cores free, waited for a core most of its limit: it ran to three times its limit and was
+    not judged (busy), which `solve` does not rate. It starved itself: it did not finish."""
+    (solutions / "pins.py").write_text(PINS_ITSELF)
+    outcome, seconds = run_timed(job(solutions, "pins", "pins", device=device))
+    assert outcome.status == Status.TIMEOUT, outcome
+    assert outcome.message.startswith(f"did not finish in {LIMIT:g} s")
+    assert seconds < LIMIT + SLACK
 
 
 SELF_STARVED = f"""
@@ -186,6 +227,7 @@ import os
 def forks(seconds):
     for _ in range(12):  # its own competitors for the cores, killed with the check
         if os.fork() == 0:
+            {leave}
             while True:
                 pass
     while True:  # an infinite loop, a wrong answer
@@ -194,14 +236,24 @@ def forks(seconds):
 def check(impl, device="cpu"):
     impl(1)
 """
+SETSID = "os.setsid()"  # a session of its own
+DOUBLE_FORK = "os.setsid()\n            if os.fork():\n                os._exit(0)"  # (a daemon)
 
 
-def test_a_check_starved_by_processes_it_started_is_judged_by_its_limit(solutions, warm):
+@pytest.mark.parametrize(
+    ("leave", "device"),
+    [("pass", "cpu"), (SETSID, "cpu"), (DOUBLE_FORK, "cpu"), (DOUBLE_FORK, "cuda")],
+    ids=["in its session", "setsid", "double fork", "device worker, double fork"],
+)
+def test_a_check_starved_by_processes_it_started_is_judged_by_its_limit(
+    solutions, warm, leave, device
+):
     """An infinite loop that forked twelve spinners waited for a core most of its limit, for
     its own processes: it ran to three times its limit and was not judged, which `solve` does
-    not rate, where it was rated Again before. Their CPU is the check's: it did not finish."""
-    (solutions / "forks.py").write_text(FORKS_SPINNERS)
-    outcome, seconds = run_timed(job(solutions, "forks", "forks"))
+    not rate, where it was rated Again before. Their CPU is the check's, in its session or not
+    (a setsid, a double fork, which left the check's session uncounted): it did not finish."""
+    (solutions / "forks.py").write_text(FORKS_SPINNERS.format(leave=leave))
+    outcome, seconds = run_timed(job(solutions, "forks", "forks", device=device))
     assert outcome.status == Status.TIMEOUT, outcome
     assert outcome.message.startswith(f"did not finish in {LIMIT:g} s")
     assert seconds < LIMIT + SLACK

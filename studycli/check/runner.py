@@ -327,7 +327,7 @@ def _at_limit(running, job: Job, started_at: float, before) -> float | Outcome:
     process's times then, see `_wait`): a later deadline where it is starved of CPU (see
     `starvation`), else its outcome: timed out, or, starved still at its longest, busy."""
     now = time.monotonic()
-    used = _usage(running)
+    used = _usage(running, started=True)
     used = used.since(before) if used is not None else None
     # (allowing for the child's own timer, which looked earlier: see `starvation.starved`)
     ahead = job.timeout - stop_after(job.timeout)
@@ -351,16 +351,18 @@ class _Starved:
     result: dict | None
 
 
-def _usage(running) -> starvation.Usage | None:
-    """The times of the process that runs the check `running` (None: not known)."""
-    # (against the command's scheduling, which the process inherited: a check that lowered
-    # its own starved itself)
+def _usage(running, started: bool = False) -> starvation.Usage | None:
+    """The times of the process that runs the check `running` (None: not known); with
+    `started`, the CPU of the processes its code started counts as its own."""
+    # (against the command's scheduling and cores, which the process inherited: a check that
+    # lowered its own, or narrowed its cores, starved itself)
     if running.pid is None:
         return None
-    # (a contained check leads its session: what its code started is in it, its CPU the
-    # check's own; a device worker's is not looked for)
+    # (what a check started is its descendants: a contained check is the subreaper of what
+    # it starts, a device worker of its checks', and has none between them; and a contained
+    # check's session)
     session = running.pid if running.contained else None
-    return starvation.usage(running.pid, starvation.standing(), session)
+    return starvation.usage(running.pid, starvation.standing(), session, started)
 
 
 STOPPED_WORKER = (

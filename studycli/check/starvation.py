@@ -16,8 +16,16 @@ A check that lowered its own priority (a thread at a higher nice than the comman
 to SCHED_IDLE or SCHED_BATCH: `lowered`) starved itself: an infinite loop at nice 19 beside a
 spinner it forked was not judged at three times its limit, where it was rated Again before. It
 is judged by its limit, as before. So is one whose own processes took the CPU (an infinite
-loop that forked twelve spinners, ended busy): a contained check's session's other processes'
-CPU counts as its own (`usage`'s `session`).
+loop that forked twelve spinners, ended busy): the CPU of the processes it started counts as
+its own (`usage`'s `started`): those of its session, and those that left it (a setsid, a
+double fork: a forked check is the subreaper of what it starts, `fork_server._Zygote._child`,
+and a device worker of its checks', `device_sweep`), which the session alone missed.
+
+So is one that narrowed the cores it may run on below the command's (`narrowed`: an
+infinite loop that pinned itself, `os.sched_setaffinity(0, {0})`, to a core a spinner held,
+the other core idle, was not judged). It waited for a core it chose: whether the cores it was
+given were busy is not told by its times. (A correct answer that pins its threads, or an
+OpenMP run with OMP_PROC_BIND set, is judged by its limit, as before this module.)
 """
 
 from __future__ import annotations
@@ -52,15 +60,18 @@ class Usage:
 
 @dataclass(frozen=True)
 class Standing:
-    """A process's scheduling: its `nice` value and its `policy` (`os.SCHED_OTHER`...)."""
+    """A process's scheduling: its `nice` value, its `policy` (`os.SCHED_OTHER`...) and the
+    `cores` it may run on (its affinity, the calling thread's)."""
 
     nice: int
     policy: int
+    cores: frozenset[int]
 
 
 def standing() -> Standing:
     """This process's scheduling now: a check's, before its code runs (the command's)."""
-    return Standing(os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0))
+    cores = frozenset(os.sched_getaffinity(0))
+    return Standing(os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0), cores)
 
 
 # (scheduling policies under which a thread runs only where a core has nothing else to do, or
@@ -69,12 +80,16 @@ _LOW_POLICIES = frozenset({3, 5})  # SCHED_BATCH, SCHED_IDLE
 
 
 def usage(
-    pid: int | str = "self", start: Standing | None = None, session: int | None = None
+    pid: int | str = "self",
+    start: Standing | None = None,
+    session: int | None = None,
+    started: bool = False,
 ) -> Usage | None:
     """Process `pid`'s times now (see `Usage`); None where the kernel does not say them, or
-    where a thread of it lowered its scheduling below `start` (`lowered`). With `session`
-    (its session's number, as /proc numbers it), the CPU time of the session's other
-    processes, which the check started, counts as its own."""
+    where a thread of it lowered its scheduling below `start`, or narrowed its cores
+    (`lowered`, `narrowed`). With `started`, the CPU time of the processes it started counts
+    as its own: its descendants', and, with `session` (its session's number, as /proc numbers
+    it), the session's."""
     cpu = waited = 0
     try:
         threads = os.listdir(f"/proc/{pid}/task")
@@ -86,13 +101,14 @@ def usage(
                 ran, queued, _ = stat.read().split()
         except (OSError, ValueError):  # (a thread that ended since the listing)
             continue
-        if start is not None and lowered(f"/proc/{pid}/task/{thread}/stat", start):
+        if start is not None and _below(f"/proc/{pid}/task/{thread}", start):
             return None
         cpu, waited = cpu + int(ran), waited + int(queued)
     if not threads:
         return None
-    if session is not None:
-        cpu += _session_cpu(session, str(pid))
+    if started:
+        root = os.readlink("/proc/self") if pid == "self" else str(pid)
+        cpu += _started_cpu(root, session)
     return Usage(cpu / 1e9, waited / 1e9)
 
 
@@ -107,27 +123,50 @@ def own_session() -> tuple[str, int] | None:
         return None
 
 
-def _session_cpu(session: int, leaving_out: str) -> int:
-    """Nanoseconds of CPU the processes of `session` but `leaving_out` ran, their threads
-    summed (a scan of /proc: called only at a check's limit, and at each later look)."""
-    total = 0
+def _started_cpu(root: str, session: int | None) -> int:
+    """Nanoseconds of CPU the processes that process `root` started ran, their threads summed:
+    its descendants, and those of `session` (a scan of /proc: called only at a check's limit,
+    and at each later look). A process that left the session (setsid) is still a descendant,
+    and one whose parent then ended (a double fork) is its subreaper's child, `root`'s where
+    `root` is a check (see the module's docstring)."""
     try:
         names = os.listdir("/proc")
     except OSError:
         return 0
+    found: list[str] = []  # the session's
+    children: dict[str, list[str]] = {}  # the others, by their parent
     for name in names:
-        if not name.isdigit() or name == leaving_out:
+        if not name.isdigit() or name == root:
             continue
         try:
             with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
-                if int(stat.read().rsplit(")", 1)[1].split()[3]) != session:
-                    continue
+                fields = stat.read().rsplit(")", 1)[1].split()
+            parent, own = fields[1], int(fields[3])
+        except (OSError, ValueError, IndexError):  # (ended meanwhile)
+            continue
+        if own == session:
+            found.append(name)
+        else:
+            children.setdefault(parent, []).append(name)
+    ours, looked = [root, *found], 0
+    while looked < len(ours):  # (each one's children after it)
+        ours += children.pop(ours[looked], [])
+        looked += 1
+    total = 0
+    for name in ours[1:]:
+        try:
             for thread in os.listdir(f"/proc/{name}/task"):
                 with open(f"/proc/{name}/task/{thread}/schedstat", encoding="ascii") as times:
                     total += int(times.read().split()[0])
         except (OSError, ValueError, IndexError):  # (ended meanwhile)
             continue
     return total
+
+
+def _below(task: str, start: Standing) -> bool:
+    """Whether the thread whose /proc folder is `task` runs below `start`: at a lower
+    priority (`lowered`) or on fewer cores (`narrowed`)."""
+    return lowered(f"{task}/stat", start) or narrowed(f"{task}/status", start)
 
 
 def lowered(stat_path: str, start: Standing) -> bool:
@@ -140,6 +179,27 @@ def lowered(stat_path: str, start: Standing) -> bool:
     except (OSError, ValueError, IndexError):  # (ended since the listing; an old kernel)
         return False
     return nice > start.nice or (policy in _LOW_POLICIES and policy != start.policy)
+
+
+def narrowed(status_path: str, start: Standing) -> bool:
+    """Whether the thread whose /proc status file is `status_path` may run on fewer cores than
+    `start` could (its affinity narrowed: os.sched_setaffinity, taskset)."""
+    try:
+        with open(status_path, encoding="ascii", errors="replace") as status:
+            listed = next(line for line in status if line.startswith("Cpus_allowed_list:"))
+        cores = _cores(listed.split(":", 1)[1])
+    except (OSError, ValueError, StopIteration):  # (ended since the listing; an old kernel)
+        return False
+    return not cores >= start.cores
+
+
+def _cores(listed: str) -> frozenset[int]:
+    """The cores a list as /proc says them names ("0-3,8")."""
+    cores: set[int] = set()
+    for part in listed.strip().split(","):
+        first, _, last = part.partition("-")
+        cores.update(range(int(first), int(last or first) + 1))
+    return frozenset(cores)
 
 
 def starved(used: Usage | None, elapsed: float, limit: float, slack: float = 0.0) -> bool:

@@ -51,7 +51,7 @@ def _stop_before(limit: float | None) -> None:
         if now < due[0] - EARLY_ALARM:  # (a timer never goes off early)
             _ALARMED_AFTER = now - armed
             raise OutOfTime
-        used = starvation.usage(own[0], start, own[1]) if own is not None else None
+        used = starvation.usage(own[0], start, own[1], started=True) if own else None
         if starvation.starved(used, now - armed, limit):
             assert used is not None
             if now < last - EARLY_ALARM:
@@ -75,7 +75,8 @@ def _stop_before(limit: float | None) -> None:
     # them raised a NameError in it)
     armed, stop_in = time.monotonic(), stop_after(limit)
     start = starvation.standing()  # (before the check's code runs: it may lower its own)
-    # (a contained check leads its session: what the code starts is in it, see `starvation`)
+    # (a contained check leads its session, and is the subreaper of what its code starts:
+    # those are its descendants, in its session or not, see `starvation`)
     own = starvation.own_session()
     due = [armed + stop_in]  # (when the timer goes off next: a look at a starved check moves it)
     last = armed + (starvation.LONGEST - 1) * limit + stop_in  # (its longest, as far ahead)
