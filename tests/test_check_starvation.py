@@ -136,6 +136,8 @@ def test_a_check_starved_of_cpu_is_given_time_not_said_to_be_an_infinite_loop(
     outcome, seconds = run_timed(job(solutions, "answer", device=device))
     assert outcome.status == Status.PASS, outcome
     assert outcome.starved and seconds > LIMIT  # (it needed the time it was given)
+    # and it says how long it waited for a core: a thirteenth of its time it had one, at most
+    assert outcome.alone < outcome.seconds / 2, outcome
 
 
 def test_a_check_starved_still_at_its_longest_is_not_judged(solutions, confined, busy_core):
@@ -475,3 +477,39 @@ def test_solve_watch_runs_a_check_not_judged_again_once_then_waits_for_a_save(
     assert runs[2] - runs[1] > 0.9, text
     assert text.count("running it again") == 1 and "not judged again: save to check" in text
     assert attempt is None or attempt.failed_runs == 0
+
+
+def test_check_times_are_a_checks_own_not_a_busy_machines(tmp_path):
+    """The check times (`durations`) recorded a starved check's seconds (12 s, of which it
+    waited for a core 10.6 s) as its own, and the next run started it first, ahead of the
+    checks that are long. Each records what it took with a core of its own; one not judged
+    (it never ended) records nothing, what was known kept."""
+    from studycli.check import durations
+
+    times = tmp_path / "check-times.json"
+    starved, busy = (job(tmp_path, "answer", module) for module in ("starved", "busy"))
+    known = {durations.key(busy): 0.5}
+    done = [
+        (starved, Outcome(Status.PASS, "passed", 12.0, starved=True, waited=10.6)),
+        (busy, Outcome(Status.BUSY, "not judged: the machine was too busy: ...", 6.0)),
+    ]
+    durations.save(times, known, done)
+    assert durations.load(times) == {durations.key(starved): 1.4, durations.key(busy): 0.5}
+
+
+def test_a_correct_check_slowed_by_a_busy_machine_is_not_slower_than_a_learners_limit(tmp_path):
+    """A correct answer's check that took 12 s, of which it waited for a core 10.6 s (a busy
+    machine, short of starved at its limit: 15 s for a learner's 10 s), failed its card as
+    past the 10 s a learner's check may run, and noted as slow. Its own time is 1.4 s. One
+    that took 12 s with a core (a sleep too) is past it."""
+    reference = replace(job(tmp_path, "answer"), timeout=15.0)
+    wrong = replace(reference, candidate=replace(reference.candidate, kind="wrong"))
+    rejected = (wrong, Outcome(Status.FAIL, "expected 1, got 2", 0.1))
+    slowed = Outcome(Status.PASS, "passed", 12.0, waited=10.6)
+    result = verdict("burn", [(reference, slowed), rejected], learner_timeout=10.0)
+    assert result.status == Status.PASS, result.message
+    assert "past the" not in result.message and "slow:" not in result.message
+    slow = Outcome(Status.PASS, "passed", 12.0, waited=0.2)
+    result = verdict("burn", [(reference, slow), rejected], learner_timeout=10.0)
+    assert result.status == Status.FAIL
+    assert "the reference's check took 11.8 s, past the 10 s a learner's" in result.message

@@ -17,7 +17,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, cast
 
-from . import contain, output_aside, output_tail, timer
+from . import contain, output_aside, output_tail, starvation, timer
 from .child_limits import _limit_memory, _set_threads, memory_cap_mb
 from .error_report import (
     UNSAID_FAILURE,
@@ -76,6 +76,7 @@ def _child(job: Job, sender, output=None) -> None:
     checking = os.getpid()  # the one process whose outcome is the check's (see the end)
     tail = output_tail.OutputTail(OUTPUT_LIMIT)  # (a device worker's: see the docstring)
     started = time.monotonic()
+    times = None  # (the checker's thread's, as it was called: `Outcome.waited`)
     label = loading = ""
     printed: dict[str, str] = {}  # (a correct answer's: where it first wrote, `_FirstWrite`)
     try:
@@ -94,7 +95,7 @@ def _child(job: Job, sender, output=None) -> None:
                 loading = job.candidate.module if job.candidate.kind in MODULE_KINDS else ""
                 impl, label = _resolve(job)
                 loading = ""
-                started = time.monotonic()
+                started, times = time.monotonic(), starvation.thread_usage()
                 returned = checker(impl, device=job.device)
         finally:
             _stop_before(None)
@@ -113,6 +114,7 @@ def _child(job: Job, sender, output=None) -> None:
     timed_out = result["status"] == "timeout"
     result.update(
         seconds=job.timeout if timed_out else time.monotonic() - started,
+        waited=round(starvation.waited_since(times), 4),
         label=label,
         message=result["message"][:MESSAGE_LIMIT],
     )

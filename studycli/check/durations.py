@@ -16,7 +16,7 @@ from pathlib import Path
 
 from studycli.paths import read_regular, replace_regular_file
 
-from .runner import Job, Outcome
+from .runner import Job, Outcome, Status
 
 # What a job never timed is taken to last, by its candidate's kind.
 GUESS = {"reference": 1.0, "variant": 1.0, "wrong": 0.1, "code": 0.0}
@@ -63,10 +63,16 @@ def expected(job: Job, known: dict[str, float]) -> float:
 
 def save(path: Path, known: dict[str, float], done: Iterable[tuple[Job, Outcome]]) -> None:
     """Record the seconds of `done` on top of `known`; a failure to write is no failure of the
-    run (the cache folder may be read-only)."""
+    run (the cache folder may be read-only).
+
+    Each is what the check took with a core of its own (`Outcome.alone`), not its seconds: a
+    check starved of CPU on a busy machine took far longer than its work (1.4 s of a correct
+    answer's in 12 s), and, recorded so, started first in the next run, ahead of the checks
+    that are long. A check not judged (`Status.BUSY`, starved still at three times its limit)
+    never ended: its time says nothing of its work, and what was known stays."""
     merged = dict(known)
     for job, outcome in done:
-        if (name := key(job)) is not None:
-            merged[name] = round(outcome.seconds, 4)
+        if (name := key(job)) is not None and outcome.status != Status.BUSY:
+            merged[name] = round(outcome.alone, 4)
     with contextlib.suppress(OSError):
         replace_regular_file(path, json.dumps(merged, sort_keys=True).encode("utf-8"))

@@ -87,7 +87,7 @@ def read_reply(stream) -> Any:
     return message if isinstance(message, tuple) and len(message) >= 3 else None
 
 
-# (and "status", "seconds")
+# (and "status", "seconds", "waited")
 REPORT_TEXTS = ("message", "traceback", "label", "output", "loading", "printed_at", "missing")
 
 
@@ -102,12 +102,13 @@ def report_of(data: bytes) -> dict[str, Any]:
         report = None
     if (
         isinstance(report, dict)
-        and set(report) <= {"status", "seconds", *REPORT_TEXTS}
+        and set(report) <= {"status", "seconds", "waited", *REPORT_TEXTS}
         and isinstance(status := report.get("status"), str)  # (a list is not even hashable)
         and status in {status.value for status in Status}
         and isinstance(report.get("message"), str)
         and all(isinstance(report.get(key, ""), str) for key in REPORT_TEXTS)
         and _duration(report.get("seconds"))
+        and _duration(report.get("waited", 0.0))
         and report.get("missing", "x").isidentifier()  # (the card's function: solve prints it)
     ):
         return _within_bounds(report)

@@ -158,9 +158,20 @@ class Outcome:
     # given time past its limit, starved of CPU by a busy machine (`starvation`): its seconds
     # count that time too, and say nothing of how long it takes where it has a core
     starved: bool = False
+    # of its seconds, those its checker's thread was ready to run and waited for a core (a
+    # busy machine's, or the other checks' where more run than there are cores), as the
+    # child read them (`starvation.thread_usage`; 0: not read, as where it was killed)
+    waited: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))  # plain text from the child
+
+    @property
+    def alone(self) -> float:
+        """Its seconds had it had a core to itself: `seconds` less what it `waited` for one.
+        What the check takes, where its seconds are also the machine's load: a correct
+        answer's check that took 12 s on a busy machine had waited 10.6 s of them."""
+        return max(0.0, self.seconds - self.waited)
 
 
 def run_job(job: Job) -> Outcome:

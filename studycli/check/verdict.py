@@ -106,7 +106,7 @@ def verdict(
             problems.append(
                 (
                     "fail",
-                    f"{name}'s check took {outcome.seconds:.1f} s, past the "
+                    f"{name}'s check took {outcome.alone:.1f} s, past the "
                     f"{learner_timeout:g} s a learner's check may run (`check_timeout`): a "
                     "learner's right answer would time out; make the checker's cases fewer "
                     "or smaller",
@@ -170,12 +170,14 @@ def verdict(
 
 
 def _slower_than_learners(job: Job, outcome: Outcome, learner_timeout: float | None) -> bool:
-    """Whether a correct answer's check took longer than a learner's may (`learner_timeout`):
-    not one given time past its limit, starved of CPU (`Outcome.starved`), whose seconds are
-    a busy machine's, as a learner's would be given it too."""
+    """Whether a correct answer's check took longer than a learner's may (`learner_timeout`)
+    with a core of its own (`Outcome.alone`): its seconds are also a busy machine's, whose
+    check that waited for a core most of 12 s failed the card as past a 10 s limit. Not one
+    given time past its limit, starved of CPU (`Outcome.starved`), as a learner's would be
+    given it too."""
     if not (job.candidate.expect_pass and learner_timeout) or outcome.starved:
         return False
-    return outcome.seconds > learner_timeout
+    return outcome.alone > learner_timeout
 
 
 def _hung_undeclared(candidate: Candidate, outcome: Outcome) -> bool:
@@ -238,8 +240,8 @@ _ORDER = {"reference": 0, "variant": 1, "code": 2, "wrong": 3}  # problems said 
 def _slow(results: list[tuple[Job, Outcome]]) -> str:
     """A note on the slowest correct answer's check when it is over `SLOW_CHECK`: a pass, but
     one the author should hear of (its checker's cases are too many or too large)."""
-    correct = [
-        (o.seconds, _name(job.candidate, o)) for job, o in results if job.candidate.expect_pass
+    correct = [  # (with a core of its own: see `_slower_than_learners`)
+        (o.alone, _name(job.candidate, o)) for job, o in results if job.candidate.expect_pass
     ]
     seconds, name = max(correct, default=(0.0, ""))
     if seconds <= SLOW_CHECK:
