@@ -345,6 +345,11 @@ _KEEPING = frozenset(
     | {"randint_like", "new_zeros", "new_ones", "new_full", "new_empty", "tensor", "asarray"}
     | {"from_numpy", "item", "tolist", "numpy", "index", "complex", "array", "dlpack", "iter"}
     | {"isclose", "deepcopy", "resize", "resize_as"}
+    | {"atleast_1d", "atleast_2d", "atleast_3d"}  # (x itself, or a reshape of it)
+    | {"unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes"}  # (split's, unaliased)
+    # src written into a copy at a view's place: slice_scatter's kin (torch tags that one as a
+    # view's copy, not these), each entry of the result one of self's or one of src's
+    | {"select_scatter", "diagonal_scatter", "as_strided_scatter"}
 )
 # Tests of a whole tensor, answered by one bool (torch.isfinite(x).all(), asserted, to check
 # the input): not counted, or a check of the input, which gives no number, would be refused
@@ -370,10 +375,10 @@ def _keeps_entries(name):
 
 @functools.cache
 def _registered_keeping():
-    """The names of aten's operators tagged pointwise or returning views of an operand (their
-    overloads and in-place forms: add, add_, exp, maximum, where, reshape, select, unfold),
-    read from torch's registry and docs once (0.04-0.06 s of CPU); a name of the gathering
-    lists is never one."""
+    """The names of aten's operators tagged pointwise, returning views of an operand, or tagged
+    as a view's copy (their overloads and in-place forms: add, add_, exp, maximum, where,
+    reshape, select, unfold; narrow_copy, slice_scatter), read from torch's registry and docs
+    once (0.04-0.06 s of CPU); a name of the gathering lists is never one."""
     names = set()
     for schema in torch._C._jit_get_all_schemas():
         namespace, _, name = schema.name.partition("::")
@@ -383,7 +388,8 @@ def _registered_keeping():
     for name in dir(torch.ops.aten):
         packet = getattr(torch.ops.aten, name, None)
         overloads = packet.overloads() if hasattr(packet, "overloads") else ()
-        if any(torch.Tag.pointwise in getattr(packet, ov).tags for ov in overloads):
+        tags = {tag for ov in overloads for tag in getattr(packet, ov).tags}
+        if torch.Tag.pointwise in tags or torch.Tag.view_copy in tags:
             names.add(name)
     # (less two views that sum: sum_to_size's for autograd, a sparse tensor's coalesce, which
     # adds the values of an index given twice)
@@ -432,6 +438,8 @@ def _gathered(name, args, kwargs, result, rows=1):
             return 0  # (writes each value at its index, as setitem does; with reduce, it sums)
         if name in ("index_put", "put") and kwargs.get("accumulate", args[3:4] == (True,)):
             return _widest_operand(args, kwargs, rows)  # (adds the values put at one index)
+        if name in ("index_add", "index_reduce"):
+            return _most_at_one_index(kwargs.get("index", args[2] if len(args) > 2 else None))
         made_tensors = any(True for _ in _tensors_in((result,)))  # (not a shape, a bool)
         if made_tensors and not _keeps_entries(name):
             return _widest_operand(args, kwargs, rows)
@@ -449,6 +457,17 @@ def _gathered(name, args, kwargs, result, rows=1):
         if name == "normalize":  # F.normalize(e, p, dim), dim 1 unless given
             return source.shape[args[2] if len(args) > 2 else kwargs.get("dim", 1)]
     return 0
+
+
+def _most_at_one_index(index):
+    """What index_add (or index_reduce) gathers into one entry of its result: self's entry and
+    every entry of source put at the same index (a row's n at one index sum it; outputs
+    written at distinct indices, 2 each, as a copy writes them)."""
+    if not isinstance(index, torch.Tensor) or index.numel() == 0:
+        return 1
+    with contextlib.suppress(RuntimeError, NotImplementedError):  # (inside vmap: no storage)
+        return 1 + int(torch.unique(index, return_counts=True)[1].max())
+    return index.numel() + 1  # (as many as it may put at one index)
 
 
 def _einsum_gathered(args):
@@ -946,6 +965,18 @@ def _wrong_sum_by_index_put(x, block_size):
     return e / s.reshape(*x.shape[:-1], 1)
 
 
+@fails_with("reduced 41 entries at once with index_add")
+def _wrong_sum_by_index_add(x, block_size):
+    """The max block by block, then the sum of exp(x - m) over the whole row by index_add with
+    every entry of the row added at index 0 of a zero."""
+    n = x.shape[-1]
+    m, _ = _folded_state(x, block_size, range(0, n, block_size))
+    e = torch.exp(x - m.unsqueeze(-1))
+    at_0 = torch.zeros(n, dtype=torch.long, device=x.device)
+    s = e.new_zeros(*x.shape[:-1], 1).index_add_(-1, at_0, e)
+    return e / s
+
+
 @fails_with("reduced 40 entries at once with conv1d")
 def _wrong_sum_by_conv1d(x, block_size):
     """The max block by block, then the sum of exp(x - m) over the whole row as a convolution
@@ -993,6 +1024,29 @@ def _variant_deep_copy_into_resized(x, block_size):
     out = torch.empty(0, dtype=x.dtype, device=x.device)
     out.resize_(x.shape)
     return out.copy_(_fold_blocks(y, block_size, range(0, y.shape[-1], block_size)))
+
+
+def _variant_at_least_2d_scattered(x, block_size):
+    """The rows made 2-d by torch.atleast_2d (a 1-d x's reshape), their blocks copied out by
+    narrow_copy, each block's outputs written into a copy of a zero by slice_scatter, and the
+    whole added into another zero at distinct indices by index_add: a reshape, copies and
+    writes, none of which gathers (each was refused as a whole-row reduction)."""
+    n = x.shape[-1]
+    rows = torch.atleast_2d(x).reshape(-1, n)
+    starts = range(0, n, block_size)
+    blocks = [rows.narrow_copy(-1, start, min(block_size, n - start)) for start in starts]
+    m = rows.new_full(rows.shape[:-1], float("-inf"))
+    s = rows.new_zeros(rows.shape[:-1])
+    for block in blocks:
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    out = torch.zeros_like(rows)
+    for start, block in zip(starts, blocks):
+        part = torch.exp(block - m.unsqueeze(-1)) / s.unsqueeze(-1)
+        out = torch.slice_scatter(out, part, dim=-1, start=start, end=start + block.shape[-1])
+    every = torch.arange(n, device=x.device)
+    return torch.zeros_like(rows).index_add_(-1, every, out).reshape(x.shape)
 
 
 def _variant_spelled_out(x, block_size):
@@ -1493,6 +1547,7 @@ WRONG_ANSWERS = {
         _wrong_max_by_scatter_reduce,
         _wrong_sum_by_conv1d,
         _wrong_sum_by_index_put,
+        _wrong_sum_by_index_add,
         _wrong_sum_by_fft,
     ],
     "running_stats_update": [
@@ -1525,5 +1580,6 @@ CORRECT_VARIANTS = {
         _variant_padded_and_unfolded,
         _variant_validates_input,
         _variant_deep_copy_into_resized,
+        _variant_at_least_2d_scattered,
     ],
 }
