@@ -187,7 +187,8 @@ READS_PER_SAMPLE = 2
 OPS_PER_SAMPLE = 20
 OVERFLOW_HINT = (
     "a running sum overflows where the mean itself fits (1e308 + 1e308 = inf): update the "
-    "previous mean, w_k = w_(k-1) + (x_k - w_(k-1)) / k, never a sum of the samples"
+    "previous mean, w_k = w_(k-1) + (x_k - w_(k-1)) / k, never a sum of the samples (w * (k - "
+    "1) / k makes one, the sum of the first k - 1: w * ((k - 1) / k) does not)"
 )
 
 
@@ -344,6 +345,18 @@ def _wrong_running_sum(xs):
     for k, x in enumerate(xs, start=1):
         total += x
         means.append(total / k)
+    return means
+
+
+@fails_with("w * (k - 1) / k makes one")
+def _wrong_weighted_unscaled(xs):
+    """The previous mean weighted by (k - 1)/k, written w * (k - 1) / k: Python multiplies
+    first, and w * (k - 1), the sum of the first k - 1 samples, overflows at 1e308 where the
+    mean does not (the variant's w * ((k - 1) / k) never leaves the samples' range)."""
+    means, w = [], 0.0
+    for k, x in enumerate(xs, start=1):
+        w = w * (k - 1) / k + x / k
+        means.append(w)
     return means
 
 
@@ -654,6 +667,7 @@ WRONG_ANSWERS = {
         _wrong_cumsum,
         _wrong_numpy_array,
         _wrong_running_sum,
+        _wrong_weighted_unscaled,
         _wrong_copy_then_resum,
         _wrong_copy_then_resum_scaled,
         _wrong_copy_then_statistics_mean,
