@@ -16,6 +16,12 @@ LAZY_HINT = (
 )
 
 
+ONE_NUMBER_HINT = (
+    "the card asks for the whole sequence, one value per step (w_1, ..., w_n), not only the "
+    "last: append each value to a list and return the list"
+)
+
+
 LIST_HINT = (
     "the card asks for a list of floats: append each value to a list and return it "
     "(.tolist() makes one of a numpy array or a tensor)"
@@ -30,7 +36,7 @@ def _as_floats(result, what: str, n: int) -> list[float]:
         hasattr(result, "__len__"),
         what,
         f"returned a {type(result).__name__}, expected a list",
-        hint=LAZY_HINT,
+        hint=LAZY_HINT if hasattr(result, "__iter__") else ONE_NUMBER_HINT,
     )
     expect(
         isinstance(result, list),
@@ -386,6 +392,16 @@ def _wrong_copy_then_statistics_mean(xs):
     return [float(statistics.mean(copy[:k])) for k in range(1, len(copy) + 1)]
 
 
+@fails_with("not only the last")
+def _wrong_last_mean_only(xs):
+    """Returns the last running mean alone, a float, where the card asks for all n of them
+    (told before to return a list, not a generator, which it never was)."""
+    w = 0.0
+    for k, x in enumerate(xs, start=1):
+        w += (x - w) / k
+    return w
+
+
 @fails_with("modified its input xs in place")
 def _wrong_means_into_xs(xs):
     """Writes each running mean over its sample (xs[k] = w) and returns xs: one read per
@@ -673,6 +689,7 @@ WRONG_ANSWERS = {
         _wrong_copy_then_statistics_mean,
         _wrong_means_into_xs,
         _wrong_generator,
+        _wrong_last_mean_only,
     ],
     "robbins_monro": [_wrong_ascent, _wrong_step_index, _wrong_first_step_only],
 }
