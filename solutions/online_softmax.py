@@ -504,10 +504,13 @@ def _watched_reductions(rows=1):
     second pass over the blocks to gather more for it ("second pass"): a
     reduction of what was made of blocks reduced before (the max block by block, then the sum
     of exp(block - max) block by block, views or copies of them: two passes, each one block
-    at a time), other than those of the last reduction that read a new block (the online
-    pass reduces a block for its max, then exp(block - m_new) for its sum). The blocks'
-    order is free, and a pass that only writes outputs block by block reduces nothing: both
-    are allowed.
+    at a time), other than those of the last two reductions that read a new block (the online
+    pass reduces a block for its max, then exp(block - m_new) for its sum; a loop that reads
+    the next block's max before it sums this one, as a pipelined kernel prefetches, sums the
+    block before last). A two-pass answer's second pass starts at a block read three or more
+    reductions back (the check has 5 or more blocks), and is still seen. The blocks' order is
+    free, and a pass that only writes outputs block by block reduces nothing: both are
+    allowed.
 
     Only what went into the value counts: a reduction is carried forward to every tensor made
     from its result (written into one in place or by out=, its whole storage, which views
@@ -524,6 +527,7 @@ def _watched_reductions(rows=1):
     kept: dict[int, tuple] = {}  # id -> (tensor, the blocks it was made of), alive while watched
     gathered: set = set()  # the blocks reduced so far, as (id of their base, offset in it)
     latest: set = set()  # the blocks of the last reduction that read a new one
+    before: set = set()  # those of the one before it
 
     def blocks_of(values):
         found = set()
@@ -568,7 +572,7 @@ def _watched_reductions(rows=1):
 
     class _Reductions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
-            nonlocal latest
+            nonlocal latest, before
             result = func(*args, **(kwargs or {}))
             # (__rsub__ as rsub, add_ as add: an operator and an in-place form as their routine)
             name = bare_name(getattr(func, "__name__", "")).rstrip("_")
@@ -579,8 +583,8 @@ def _watched_reductions(rows=1):
             if gathers and blocks:
                 if blocks - gathered:  # a block read for the first time: the pass goes on
                     gathered.update(blocks)
-                    latest = blocks
-                elif not blocks <= latest:
+                    latest, before = blocks, latest
+                elif not blocks <= latest | before:
                     second = True
             elif blocks:  # what is made of blocks (a copy, exp(block - m)) carries them
                 for out in result if isinstance(result, (tuple, list)) else (result,):
@@ -1407,6 +1411,21 @@ def _wrong_two_pass_over_blocks(x, block_size):
     return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
 
 
+@fails_with("went back to an earlier block")
+def _wrong_two_pass_back_over_blocks(x, block_size):
+    """The two-pass softmax block by block, its second pass from the last block back: the
+    sums of the last two blocks come right after their maxima, as a pipelined pass's may,
+    and the third from last is where it is seen."""
+    starts = range(0, x.shape[-1], block_size)
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    for start in starts:
+        m = torch.maximum(m, x[..., start : start + block_size].amax(dim=-1))
+    s = torch.zeros_like(m)
+    for start in reversed(starts):
+        s = s + torch.exp(x[..., start : start + block_size] - m.unsqueeze(-1)).sum(dim=-1)
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
 def _variant_output_block_by_block(x, block_size):
     """One pass for (m, s), then a second loop over the blocks that only writes each block's
     outputs (as FlashAttention writes its output tiles): no reduction in it."""
@@ -1436,6 +1455,25 @@ def _variant_rows_output_block_by_block(x, block_size):
         for start in range(0, n, block_size):
             out[i, start : start + block_size] = torch.exp(row[start : start + block_size] - m) / s
     return out.reshape(x.shape)
+
+
+def _variant_pipelined(x, block_size):
+    """One pass that reads the next block's max before it sums this block's terms (as a
+    pipelined kernel prefetches the next tile): the sum of a block comes after the max of the
+    block after it."""
+    n = x.shape[-1]
+    starts = list(range(0, n, block_size))
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros_like(m)
+    ahead = x[..., :block_size].amax(dim=-1)
+    for i, start in enumerate(starts):
+        m_new = torch.maximum(m, ahead)
+        if i + 1 < len(starts):
+            ahead = x[..., starts[i + 1] : starts[i + 1] + block_size].amax(dim=-1)
+        block = x[..., start : start + block_size]
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
 
 
 def _variant_blocks_last_first(x, block_size):
@@ -1528,6 +1566,7 @@ WRONG_ANSWERS = {
         _wrong_log_state,
         _wrong_log_output,
         _wrong_two_pass_over_blocks,
+        _wrong_two_pass_back_over_blocks,
         _wrong_two_pass_over_copied_blocks,
         _wrong_two_pass_over_picked_blocks,
         _wrong_in_place,
@@ -1581,5 +1620,6 @@ CORRECT_VARIANTS = {
         _variant_validates_input,
         _variant_deep_copy_into_resized,
         _variant_at_least_2d_scattered,
+        _variant_pipelined,
     ],
 }
