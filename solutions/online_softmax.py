@@ -356,6 +356,10 @@ _KEEPING = frozenset(
 # where a later literal (float("-inf")) goes into the output. Left open by this: a max found
 # by bisection, `if (row > c).any()` sixty times, as exotic as a max taken in numpy.
 _TESTS = frozenset({"all", "any", "allclose", "equal"})
+# Counts of the entries a test holds for (torch.isnan(x).sum() or count_nonzero, asserted 0,
+# to check the input): what any() tells, a number of entries, and no more; not counted either
+# (a sum of bools was refused as 'reduced 120 entries at once with sum' where any() passed)
+_COUNTS = frozenset({"sum", "nansum"})  # (of a bool tensor; count_nonzero of any)
 
 
 @functools.cache
@@ -433,6 +437,9 @@ def _gathered(name, args, kwargs, result, rows=1):
     source = args[0] if args else None
     if name == "einsum":
         return _einsum_gathered(args)
+    of_bools = isinstance(source, torch.Tensor) and source.dtype == torch.bool
+    if name == "count_nonzero" or (name in _COUNTS and of_bools):
+        return 0  # (a number of entries, none of their values)
     if name not in _COUNTED:
         if name == "scatter" and "reduce" not in kwargs and len(args) < 5:
             return 0  # (writes each value at its index, as setitem does; with reduce, it sums)
@@ -1015,6 +1022,15 @@ def _variant_validates_input(x, block_size):
     not torch.isfinite(x).all(), as an assert would: one bool for the whole of x, which gives
     no number)."""
     if not torch.isfinite(x).all():
+        raise ValueError("x must be finite")
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+
+
+def _variant_counts_bad_input(x, block_size):
+    """The reference after a check of its own on the input that counts the bad entries
+    (torch.isnan(x).sum(), count_nonzero of isinf), raising where there are any: what
+    torch.isfinite(x).all() tells, counted."""
+    if torch.isnan(x).sum() > 0 or torch.count_nonzero(torch.isinf(x)) > 0:
         raise ValueError("x must be finite")
     return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
 
@@ -1621,5 +1637,6 @@ CORRECT_VARIANTS = {
         _variant_deep_copy_into_resized,
         _variant_at_least_2d_scattered,
         _variant_pipelined,
+        _variant_counts_bad_input,
     ],
 }
