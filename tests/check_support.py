@@ -7,10 +7,12 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Iterator
 
 # An attempt that leaves a daemon (a double fork, a session of its own: `sleep MARKER`) and
 # kills the worker that forked its check (as `kill` says), once (its parent is another process
-# afterwards).
+# afterwards). `KILLS_WORKER` has the test's process kill it: the attempt ends with `PROC_PIDS`
+# and `asks_from_outside`, and runs within `signals_from_outside`.
 DAEMON_THEN_KILLS_ITS_WORKER = """
 import os, signal, time
 
@@ -27,7 +29,7 @@ def add_one(x):
         {kill}
     return x + 1
 """
-KILLS_WORKER = "os.kill(WORKER, signal.SIGKILL)"
+KILLS_WORKER = 'from_outside(proc_stat("ppid"), signal.SIGKILL)'  # (WORKER, as /proc numbers it)
 
 
 def marker() -> str:
@@ -86,9 +88,10 @@ def proc_pid(pid=0):
         os.close(fd)
 
 
-def proc_stat(field):
-    """This process's parent ("ppid") or process group ("pgrp"), as /proc numbers it."""
-    with open("/proc/self/stat") as stat:
+def proc_stat(field, pid="self"):
+    """This process's parent ("ppid") or process group ("pgrp"), as /proc numbers it (or
+    process `pid`'s, /proc's pid)."""
+    with open("/proc/" + str(pid) + "/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return int(fields[("ppid", "pgrp").index(field) + 1])
 '''
@@ -99,3 +102,93 @@ def close_pool(pool) -> None:
     as the command does at exit."""
     for worker in [*pool.idle, *pool.zygotes.values()]:
         worker.close()
+
+
+# Where an attempt has this test's process signal for it (`signals_from_outside`): a check signals
+# no process outside its Landlock domain (its worker, the worker's keeper, another check) where
+# the kernel scopes a domain's signals (Linux 6.12: check/landlock.py), while the tests of what
+# follows such a process's end mid-check (the run goes on, nothing is left running) still want
+# it ended then, as something else may end it (the out-of-memory killer, a user's kill). The
+# attempt asks by writing "PID SIGNAL" (/proc's pid; negative: its process group) into a file
+# of `asks`, named *.ask; the test's process sends it and renames the file *.sent. Appended to
+# an attempt (no braces: before its format, or after); `asks` a folder of the test's.
+def asks_from_outside(asks) -> str:
+    """The functions an attempt calls to have the test's process send a signal for it:
+    `from_outside(pid, number, wait=True)`, and `shell_asks(pid, number)`, the same as a
+    shell's command (it waits)."""
+    return f'''
+
+def from_outside(pid, number, wait=True):
+    """Have the test's process send signal `number` to process `pid` (/proc's pid; negative:
+    its process group); with `wait`, until it has (10 s at most)."""
+    import os, time, uuid
+
+    ask = os.path.join({str(asks)!r}, uuid.uuid4().hex)
+    with open(ask + ".part", "w") as part:
+        part.write("%d %d" % (pid, number))
+    os.rename(ask + ".part", ask + ".ask")
+    end = time.monotonic() + 10
+    while wait and not os.path.exists(ask + ".sent") and time.monotonic() < end:
+        time.sleep(0.005)
+
+
+def shell_asks(pid, number):
+    """`from_outside(pid, number)` as a command of sh."""
+    import uuid
+
+    ask = "%s/%s" % ({str(asks)!r}, uuid.uuid4().hex)
+    wait = "i=0; while [ ! -e %s.sent ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done"
+    return "echo '%d %d' > %s.part && mv %s.part %s.ask; " % (
+        pid, number, ask, ask, ask
+    ) + wait % ask
+'''
+
+
+@contextlib.contextmanager
+def signals_from_outside(asks) -> Iterator[list[tuple[int, int, str]]]:
+    """For the duration, send from this process the signals that attempts ask for in folder
+    `asks` (`asks_from_outside`), to this process's descendants alone (never to this process,
+    its parents, nor init: an attempt whose parent had died named whatever adopted it); what
+    was asked, as (pid, signal, the error: "" where it was sent)."""
+    import threading
+
+    asks.mkdir(exist_ok=True)
+    asked: list[tuple[int, int, str]] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.wait(0.005):
+            for ask in sorted(asks.glob("*.ask")):
+                pid, number = map(int, ask.read_text().split())
+                error = "" if _descends_from_here(abs(pid)) else "not a descendant"
+                if not error:
+                    try:
+                        (os.killpg if pid < 0 else os.kill)(abs(pid), number)
+                    except OSError as refused:
+                        error = str(refused)
+                asked.append((pid, number, error))
+                ask.rename(ask.with_suffix(".sent"))
+
+    thread = threading.Thread(target=serve, name="signals-from-outside", daemon=True)
+    thread.start()
+    try:
+        yield asked
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _descends_from_here(pid: int) -> bool:
+    """Whether process `pid` descends from this one (its parents, as /proc says them)."""
+    here = os.getpid()
+    seen = set()
+    while pid > 1 and pid not in seen:
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+                pid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            return False
+        if pid == here:
+            return True
+    return False

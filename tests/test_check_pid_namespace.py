@@ -14,7 +14,14 @@ import pytest
 from studycli.check import pid_namespace
 from studycli.check.runner import Candidate, Job, run_job
 
-from .check_support import DAEMON_THEN_KILLS_ITS_WORKER, PROC_PIDS, gone_within, marker
+from .check_support import (
+    DAEMON_THEN_KILLS_ITS_WORKER,
+    PROC_PIDS,
+    asks_from_outside,
+    gone_within,
+    marker,
+    signals_from_outside,
+)
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 
 SLACK = 4.0  # seconds for a kill to land and the worker to sweep, on a busy shared machine
@@ -26,7 +33,10 @@ ROOT = pytest.mark.skipif(
 # outside a namespace where kill() takes them), every process above its check up to the one
 # `stop` names, the highest first (the command, the keeper, the server); then its parent, in a
 # loop. `{exec}` runs the killing in a shell instead: a program run as root, whose death signal
-# (PR_SET_PDEATHSIG) the exec cleared.
+# (PR_SET_PDEATHSIG) the exec cleared. Its parent, the one of them a check in the namespace
+# reaches (the init drops its signals), is killed by the test's process, as it asks
+# (`asks_from_outside`): a check signals no process outside its Landlock domain where the
+# kernel scopes its signals (check/landlock.py), and the others are refused it there too.
 KILLS_ALL_ABOVE = (
     """
 import os, signal, subprocess
@@ -49,7 +59,7 @@ def add_one(x):
             pid = int(stat.read().rsplit(")", 1)[1].split()[1])
     if {exec}:
         kills = "".join("kill -9 " + str(pid) + "; " for pid in reversed(above))
-        then = "while kill -9 $PPID; do :; done; exec sleep " + {marker!r}
+        then = shell_asks(proc_stat("ppid"), signal.SIGKILL) + "; exec sleep " + {marker!r}
         os.execvp("sh", ["sh", "-c", kills + then])
     for pid in reversed(above):
         try:
@@ -57,7 +67,7 @@ def add_one(x):
         except OSError:
             pass
     while True:
-        os.kill(os.getppid(), signal.SIGKILL)
+        from_outside(proc_stat("ppid"), signal.SIGKILL)
 """
     + PROC_PIDS
 )
@@ -95,7 +105,8 @@ def test_a_daemon_outlives_nothing_whatever_its_check_killed(tmp_path, exec):
     argument = marker()
     try:
         source = KILLS_ALL_ABOVE.format(marker=argument, stop=os.getpid(), exec=exec)
-        outcome = run_job(attempt(tmp_path, source))
+        with signals_from_outside(tmp_path / "asks"):
+            outcome = run_job(attempt(tmp_path, source + asks_from_outside(tmp_path / "asks")))
         assert outcome.status == "error", outcome
         assert gone_within(argument, SLACK) == []
         assert run_job(REFERENCE).status == "pass"
@@ -109,16 +120,18 @@ def test_a_daemon_left_by_a_check_that_killed_the_command_does_not_outlive_it(tm
     worker, left the attempt's daemon running after it had ended."""
     argument = marker()
     attempt_file = tmp_path / "attempt.py"
-    attempt_file.write_text(KILLS_ALL_ABOVE.format(marker=argument, stop=os.getpid(), exec=False))
+    source = KILLS_ALL_ABOVE.format(marker=argument, stop=os.getpid(), exec=False)
+    attempt_file.write_text(source + asks_from_outside(tmp_path / "asks"))
     command = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "solve"]
     try:
-        subprocess.run(
-            [*command, "add-one", "--file", str(attempt_file), "--no-record", "--timeout", "5"],
-            capture_output=True,
-            cwd=REPO_ROOT,
-            env={**os.environ, "STUDYCLI_HOME": str(tmp_path / "home")},
-            timeout=60,
-        )
+        with signals_from_outside(tmp_path / "asks"):
+            subprocess.run(
+                [*command, "add-one", "--file", str(attempt_file), "--no-record", "--timeout", "5"],
+                capture_output=True,
+                cwd=REPO_ROOT,
+                env={**os.environ, "STUDYCLI_HOME": str(tmp_path / "home")},
+                timeout=60,
+            )
         assert gone_within(argument, SLACK) == []
     finally:
         gone_within(argument, 0)
@@ -130,14 +143,16 @@ def test_no_daemon_outlives_a_check_that_kills_its_parent_in_a_loop(tmp_path, ru
     """A check that killed its parent in a loop killed its worker, then the keeper before the
     worker's death signal reached it: its daemon ran on after the command, 3 runs in 60 and 8
     in 60 on the 2-core box. `runs` runs, each in a fresh worker (0.5 s each; 60 with `-m
-    slow`)."""
-    kill = "while True: os.kill(os.getppid(), signal.SIGKILL)"
+    slow`). (Killed by this test's process, as the check asks: see `KILLS_ALL_ABOVE`.)"""
+    kill = 'while True: from_outside(proc_stat("ppid"), signal.SIGKILL)'
+    asks = asks_from_outside(tmp_path / "asks")
     left = []
     for _ in range(runs):
         argument = marker()
-        source = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=argument, kill=kill)
+        source = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=argument, kill=kill) + PROC_PIDS
         try:
-            outcome = run_job(attempt(tmp_path, source))
+            with signals_from_outside(tmp_path / "asks"):
+                outcome = run_job(attempt(tmp_path, source + asks))
             assert outcome.status == "error", outcome
             left += gone_within(argument, SLACK)
         finally:
@@ -209,8 +224,9 @@ def test_no_namespace_is_made_but_as_root(monkeypatch):
 
 # An attempt that writes a wait status of its own ("exited 42") into every pipe its worker's
 # keeper holds (found through /proc: its worker's parent is the namespace's init, whose parent
-# is the keeper), then kills its worker.
-TELLS_THE_KEEPER = """
+# is the keeper), then kills its worker (by the test's process: see `KILLS_ALL_ABOVE`).
+TELLS_THE_KEEPER = (
+    """
 import os, signal, struct
 
 def _parent(pid):
@@ -230,8 +246,10 @@ def add_one(x):
                 os.write(fd, struct.pack("=i", 42 << 8))
         finally:
             os.close(fd)
-    os.kill(os.getppid(), signal.SIGKILL)
+    from_outside(proc_stat("ppid"), signal.SIGKILL)
 """
+    + PROC_PIDS
+)
 
 
 @ROOT
@@ -242,7 +260,10 @@ def test_a_keeper_ends_as_its_server_did_not_as_a_check_tells_it(tmp_path):
     killed."""
     from studycli.check import pool
 
-    outcome = run_job(attempt(tmp_path, TELLS_THE_KEEPER))
+    with signals_from_outside(tmp_path / "asks"):
+        outcome = run_job(
+            attempt(tmp_path, TELLS_THE_KEEPER + asks_from_outside(tmp_path / "asks"))
+        )
     assert outcome.status == "error", outcome
     worker = pool._pool.zygotes["torchless"]
     assert worker.dead

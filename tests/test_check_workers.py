@@ -1579,33 +1579,45 @@ def test_a_daemon_left_by_a_check_that_killed_its_device_worker_is_killed(tmp_pa
 def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing(
     tmp_path, fresh_pool
 ):
-    """A device check can kill its worker's keeper (its worker's parent, a process of the same
-    user): the worker died with it (PR_SET_PDEATHSIG), the daemon the check had started went
-    to init, the keeper that sweeps such a daemon gone, and, holding the worker's replies,
+    """A device check could kill its worker's keeper (its worker's parent, a process of the
+    same user): the worker died with it (PR_SET_PDEATHSIG), the daemon the check had started
+    went to init, the keeper that sweeps such a daemon gone, and, holding the worker's replies,
     kept the command waiting to the check's time limit ("did not finish in 10 s"), and ran on
     after the command. The worker sweeps what its check started, says that its keeper was
-    killed, and ends: the card says so at once, and the next check runs in a fresh worker."""
+    killed, and ends: the card says so at once, and the next check runs in a fresh worker.
+    (The keeper is killed by this test's process, as the check asks: a check signals no
+    process outside its worker's Landlock domain where the kernel scopes its signals,
+    `landlock`; a keeper may still be killed so, by a user or the out-of-memory killer.)"""
     from studycli.check import crash_report
 
-    from .check_support import DAEMON_THEN_KILLS_ITS_WORKER, gone_within, marker
+    from .check_support import (
+        DAEMON_THEN_KILLS_ITS_WORKER,
+        PROC_PIDS,
+        asks_from_outside,
+        gone_within,
+        marker,
+        signals_from_outside,
+    )
 
     if not sys.platform.startswith("linux"):
         pytest.skip("a keeper (Linux)")
     daemon, pids = marker(), tmp_path / "pids"
     (tmp_path / "quiet.py").write_text("def add_one(x):\n    return x + 1\n" + CHECKS_ADD_ONE)
     attempt = tmp_path / "attempt.py"
-    kills = (  # (WORKER, its parent as it loaded: the keeper in a device worker)
-        f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{WORKER}}'); "
-        "os.kill(WORKER, signal.SIGKILL); time.sleep(30)"
+    kills = (  # (its parent: the keeper in a device worker, as /proc numbers it)
+        f"keeper = proc_stat('ppid'); open({str(pids)!r}, 'w').write(f'{{proc_pid()}} {{keeper}}'); "
+        "from_outside(keeper, signal.SIGKILL); time.sleep(30)"
     )
-    attempt.write_text(DAEMON_THEN_KILLS_ITS_WORKER.format(marker=daemon, kill=kills))
+    source = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=daemon, kill=kills) + PROC_PIDS
+    attempt.write_text(source + asks_from_outside(tmp_path / "asks"))
     folder = str(tmp_path)
     learners = Candidate("file", "add_one", path=str(attempt))
     reference = Candidate("reference", "add_one", "quiet")
     try:
         first = run_job(Job(folder, "quiet", "check", reference, device="cuda", timeout=10))
         started = time.monotonic()  # (its worker ready: started by the first check)
-        outcome = run_job(Job(folder, "quiet", "check", learners, device="cuda", timeout=10))
+        with signals_from_outside(tmp_path / "asks"):
+            outcome = run_job(Job(folder, "quiet", "check", learners, device="cuda", timeout=10))
         seconds = time.monotonic() - started
         left = gone_within(daemon, 2.0)
         later = run_job(Job(folder, "quiet", "check", reference, device="cuda", timeout=10))
@@ -1661,15 +1673,16 @@ def test_a_device_check_that_spoils_its_workers_pidfd_of_the_keeper_is_not_taken
     assert outcome.status == "pass", outcome
 
 
-# An answer that has a shell kill its device worker's keeper, then waits for the shell; the
-# worker's sweep of what its checks started, slowed (the pools of torch.compile's workers, which
-# it has start anew: here a stand-in that takes 0.5 s)
+# An answer that has a shell kill its device worker's keeper (the test's process kills it, as
+# the shell asks: `asks_from_outside`), then waits for the shell; the worker's sweep of what its
+# checks started, slowed (the pools of torch.compile's workers, which it has start anew: here a
+# stand-in that takes 0.5 s)
 KILLS_ITS_KEEPER_FROM_A_SHELL = """
-import os, sys, time, types
+import os, signal, sys, time, types
 def answer():
     slow = types.SimpleNamespace(after_fork=lambda: time.sleep(0.5))
     sys.modules["torch._inductor.async_compile"] = slow
-    os.system(f"kill -9 {os.getppid()}; sleep 10")
+    os.system(shell_asks(proc_stat("ppid"), signal.SIGKILL) + "; sleep 10")
 """
 
 
@@ -1681,11 +1694,17 @@ def test_a_device_check_that_kills_its_keeper_from_a_shell_does_not_pass(tmp_pat
     keeper was killed."""
     from studycli.check import crash_report
 
+    from .check_support import PROC_PIDS, asks_from_outside, signals_from_outside
+
     if not sys.platform.startswith("linux"):
         pytest.skip("a keeper (Linux)")
-    (tmp_path / "module.py").write_text(KILLS_ITS_KEEPER_FROM_A_SHELL + CHECKS_ANSWER)
+    asks = asks_from_outside(tmp_path / "asks")
+    (tmp_path / "module.py").write_text(
+        KILLS_ITS_KEEPER_FROM_A_SHELL + PROC_PIDS + asks + CHECKS_ANSWER
+    )
     job = Job(str(tmp_path), "module", "check", Candidate("reference", "answer", "module"))
-    outcome = run_job(replace(job, device="cuda", timeout=20))
+    with signals_from_outside(tmp_path / "asks"):
+        outcome = run_job(replace(job, device="cuda", timeout=20))
     assert outcome.message == crash_report.KEEPER_KILLED, outcome
 
 

@@ -26,7 +26,15 @@ from studycli.study.labels import RATING_NAMES, format_interval, rating_label
 from studycli.study.settings import load_settings
 from studycli.study.store import Store
 
-from .check_support import DAEMON_THEN_KILLS_ITS_WORKER, KILLS_WORKER, gone_within, marker
+from .check_support import (
+    DAEMON_THEN_KILLS_ITS_WORKER,
+    KILLS_WORKER,
+    PROC_PIDS,
+    asks_from_outside,
+    gone_within,
+    marker,
+    signals_from_outside,
+)
 from .conftest import (
     EDITOR_UNTIL_CTRL_C,
     FIXTURE_CONTENT,
@@ -1425,7 +1433,8 @@ def test_a_daemon_an_attempt_leaves_as_it_kills_its_worker_is_gone_while_the_ses
 ):
     """`s` checks in the workers `solve` and `check` use: an attempt that killed the worker
     that forked its check left its daemon (a double fork, setsid) to init, running on through
-    the session and after it."""
+    the session and after it. (The worker is killed by this test's process, as the attempt
+    asks: see `KILLS_WORKER`.)"""
     from studycli.paths import attempts_dir
 
     monkeypatch.setenv("EDITOR", "true")  # the attempt is written here, below
@@ -1436,16 +1445,18 @@ def test_a_daemon_an_attempt_leaves_as_it_kills_its_worker_is_gone_while_the_ses
     def keys():
         attempts_dir().mkdir(parents=True, exist_ok=True)
         attempt = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=argument, kill=KILLS_WORKER)
-        (attempts_dir() / "add-one.py").write_text(attempt)
+        asks = asks_from_outside(tmp_path / "asks")
+        (attempts_dir() / "add-one.py").write_text(attempt + PROC_PIDS + asks)
         yield "s"
         left.extend(gone_within(argument, 5.0))  # (the session still runs: it waits for a key)
         yield "q"
 
     pressed = keys()
     try:
-        _, _, text = _run_keys(
-            tmp_path, lambda: next(pressed), [load_content(FIXTURE_CONTENT).get("add-one")]
-        )
+        with signals_from_outside(tmp_path / "asks"):
+            _, _, text = _run_keys(
+                tmp_path, lambda: next(pressed), [load_content(FIXTURE_CONTENT).get("add-one")]
+            )
     finally:
         gone_within(argument, 0)
     assert "the worker that forked the check died" in " ".join(text.split())
