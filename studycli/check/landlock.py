@@ -11,13 +11,35 @@ process in a domain towards any process that is neither in that domain nor in on
 it: a check reaches its own processes alone, dumpable or not, and neither another check's nor
 its worker, its keeper, a device worker or the command.
 
+Where the kernel has Landlock's sixth version (Linux 6.12), the domain is scoped too: a process
+in it signals (kill, killpg, pidfd_send_signal; signal 0, the asking whether one runs, as
+well) only the processes of its own domain and those nested in it, and connects to an abstract
+Unix socket only where one of those made it; anything else is refused (EPERM). All of a user's
+processes could signal one another: a check killed another check running beside it, its
+worker, its worker's keeper, or the command (found as its parents, or in /proc), as any user
+(as root the PID namespace keeps the keeper and the command out of its reach, `pid_namespace`,
+but not its worker nor the checks beside it); now it kills what it started alone. What signals
+a check from outside its domain is unchanged: its worker's kill of its session (at its time
+limit, after it reports), the sweeps of what it left (the worker's, the keeper's, a device
+worker's `device_sweep`, from its own domain), the command's; and so is what the kernel sends,
+which no scope holds (a death signal, PR_SET_PDEATHSIG; SIGCHLD to a parent; a timer's
+SIGALRM). So is what a check signals in its own domain: itself (faulthandler's re-raised
+signal, `os.kill(os.getpid(), ...)`) and what it started. A device worker's checks run in the
+worker's domain: they signal the worker and what it started, as they did, and nothing outside
+it, its keeper among them (`device_worker.end_with_the_keeper` still sees to a keeper ended
+otherwise). Nothing studycli runs uses an abstract socket across the domain's border: the
+worker, its keeper and the command talk over socket pairs, which have no address
+(`protocol.one_way`), CUDA's MPS over sockets named in its pipe folder, a file's path, and
+Python's multiprocessing listens on a file's path too. Before that version the ruleset is made
+as it was (its first field alone): a check signals any process of its user, as it did.
+
 The domain restricts nothing else that a check does: its ruleset handles only the rights to
 make a block device and to link or rename a file into another directory (REFER, which every
 ruleset of Landlock's second version denies unless it is granted), both granted beneath "/".
 It needs no_new_privs (a setuid program a check runs gets no privileges from it; as root the
 worker has it already, `uid_filter`). Where Landlock is off, older, or refuses (16 domains
 nested already), the check runs without one: a program it runs is in reach of other checks of
-the same user, as before.
+the same user, as before, and so is every process of the user to its signals.
 
 The worker makes the ruleset once (`prepare`); each check enters it (`enter`, one system
 call) before it closes what it inherited. A device worker, which runs its checks in itself,
@@ -40,6 +62,10 @@ CREATE_RULESET_VERSION, RULE_PATH_BENEATH = 1, 1
 MAKE_BLOCK, REFER = 1 << 11, 1 << 13  # LANDLOCK_ACCESS_FS_*
 HANDLED = MAKE_BLOCK | REFER
 LEAST_ABI = 2  # (REFER's: the first where a rename into another directory can be granted)
+# LANDLOCK_SCOPE_*: the field `scoped` of struct landlock_ruleset_attr (after its
+# handled_access_fs and handled_access_net), read from the ABI `SCOPED_ABI` on (Linux 6.12)
+ABSTRACT_UNIX_SOCKET, SIGNAL = 1 << 0, 1 << 1
+SCOPED, SCOPED_ABI = ABSTRACT_UNIX_SOCKET | SIGNAL, 6
 PR_SET_NO_NEW_PRIVS = 38
 
 
@@ -93,16 +119,35 @@ def confine() -> bool:
 _RESTRICT: tuple[Any, ...] | None = None
 
 
+def abi(libc: Any = None) -> int:
+    """The version of Landlock this kernel has (its ABI: 6 and on scope a domain's signals,
+    `SCOPED`); 0 where there is none (not Linux, Landlock off or not built)."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    try:
+        if libc is None:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.syscall.restype = ctypes.c_long
+        version = libc.syscall(_long(CREATE_RULESET), None, _long(0), _long(CREATE_RULESET_VERSION))
+    except (OSError, AttributeError):
+        return 0
+    return max(int(version), 0)
+
+
 def _ruleset(libc: Any, ctypes: Any) -> int:
-    """A ruleset that handles `HANDLED` and grants it beneath "/", as a descriptor (closed on
-    exec; a forked check closes it, `contain.enter`, once in its domain); -1 where Landlock is
-    off, or older than `LEAST_ABI`."""
-    abi = libc.syscall(_long(CREATE_RULESET), None, _long(0), _long(CREATE_RULESET_VERSION))
-    if abi < LEAST_ABI:
+    """A ruleset that handles `HANDLED` and grants it beneath "/", scoped (`SCOPED`) where the
+    kernel has `SCOPED_ABI`, as a descriptor (closed on exec; a forked check closes it,
+    `contain.enter`, once in its domain); -1 where Landlock is off, or older than `LEAST_ABI`."""
+    version = abi(libc)
+    if version < LEAST_ABI:
         return -1
-    handled = ctypes.c_uint64(HANDLED)  # (struct landlock_ruleset_attr's first field alone)
-    size = _long(ctypes.sizeof(handled))
-    ruleset = libc.syscall(_long(CREATE_RULESET), ctypes.byref(handled), size, _long(0))
+    ruleset = -1
+    if version >= SCOPED_ABI:  # (struct landlock_ruleset_attr up to its `scoped`, 24 bytes)
+        ruleset = _create(libc, ctypes, (ctypes.c_uint64 * 3)(HANDLED, 0, SCOPED))
+    if ruleset < 0:  # (its first field alone, handled_access_fs, 8 bytes: as every ABI reads it)
+        ruleset = _create(libc, ctypes, ctypes.c_uint64(HANDLED))
     if ruleset < 0:
         return -1
 
@@ -120,6 +165,13 @@ def _ruleset(libc: Any, ctypes: Any) -> int:
     finally:
         os.close(root)
     return int(ruleset)
+
+
+def _create(libc: Any, ctypes: Any, attributes: Any) -> int:
+    """landlock_create_ruleset(2) of `attributes` (the leading fields of struct
+    landlock_ruleset_attr, their size said), as a descriptor; -1 where it is refused."""
+    size = _long(ctypes.sizeof(attributes))
+    return int(libc.syscall(_long(CREATE_RULESET), ctypes.byref(attributes), size, _long(0)))
 
 
 def _long(value: int) -> Any:
