@@ -152,3 +152,24 @@ def test_the_export_a_database_given_to_import_says_works_from_another_folder(tm
     with Store.open(tmp_path / "home" / "data" / "reviews.sqlite3") as store:
         assert [review.card_id for review in store.reviews()] == ["add-one"]
     assert shlex.split(export[2]) == [f"{work.resolve() / 'laptop.db'}.csv"]
+
+
+def test_a_dry_run_in_a_removed_folder_with_a_relative_config_says_its_command(tmp_path):
+    """A relative STUDYCLI_CONFIG in a folder that was removed (the shell still in it) names
+    no file, and the import read the defaults, as it did before the variable was given again;
+    the dry run's summary, which gives it again, ended in a traceback (FileNotFoundError: no
+    current folder to make it absolute from). It is given again as it was."""
+    work, _ = a_work_folder(tmp_path)
+    log = work / "laptop.csv"
+    log.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        "add-one,3,2025-02-28T10:00:00+00:00,900\n"
+    )
+    env = pasting(tmp_path, STUDYCLI_HOME=str(tmp_path / "home"), STUDYCLI_CONFIG="mine.toml")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    command = shlex.join(["studycli", "--content", str(work), "import-reviews", str(log)])
+    tried = pasted(f"cd gone && rmdir ../gone && {command} --dry-run", tmp_path, env)
+    assert tried.returncode == 0, tried.stderr
+    said = " ".join(tried.stdout.split())
+    assert f"(`STUDYCLI_CONFIG=mine.toml {command}`) imports it" in said, said

@@ -23,8 +23,12 @@ _READ_AGAIN = ("STUDYCLI_HOME", "STUDYCLI_CONFIG")
 
 
 def shell_path(path: Path) -> str:
-    """`path` absolute (`~` expanded), quoted for a shell."""
-    return shlex.quote(str(path.expanduser().absolute()))
+    """`path` absolute (`~` expanded), quoted for a shell; as given where the current folder
+    was removed (`paths.absolute`): a relative STUDYCLI_CONFIG, which names no file then,
+    ended a dry run's summary in a traceback (FileNotFoundError of `Path.absolute`)."""
+    from studycli.paths import absolute
+
+    return shlex.quote(str(absolute(path.expanduser())))
 
 
 def studycli_again(ctx: typer.Context, root: Path) -> str:
