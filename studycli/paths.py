@@ -39,7 +39,13 @@ def content_dir(option: str | Path | None = None, cwd: Path | None = None) -> Pa
                 "holds cards/ and solutions/"
             )
         return path
-    here = (cwd or Path.cwd()).resolve()
+    try:
+        here = (cwd or Path.cwd()).resolve()
+    except FileNotFoundError:  # (a traceback: `due` in a folder removed while the shell was in it)
+        raise ContentError(
+            "the current folder no longer exists (removed or moved), so no content is found from "
+            "it: cd to another folder, or pass --content DIR"
+        ) from None
     cards = here / "cards"
     if cards.is_dir() and (
         (here / "solutions").is_dir() or next(cards.glob("*/*.yaml"), None) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -65,6 +66,56 @@ def test_a_cards_folder_with_no_card_is_not_taken_for_content(tmp_path):
     assert found != project.resolve() and (found / "solutions").is_dir()  # the installed one
     started = content(tmp_path / "mine", "cards", "solutions")  # a content folder begun
     assert paths.content_dir(cwd=started) == started.resolve()
+
+
+def in_a_removed_folder(tmp_path: Path, *args: str, **variables: str):
+    """`studycli *args` run in a folder removed while the shell was in it (a worktree or a
+    download deleted), with `variables` and a home of its own."""
+    env = {
+        **os.environ,
+        "STUDYCLI_HOME": str(tmp_path / "home"),
+        "PYTHONPATH": str(Path(paths.__file__).parents[1]),
+        **variables,
+    }
+    env.pop("STUDYCLI_CONTENT", None)
+    (tmp_path / "gone").mkdir()
+    command = shlex.join([sys.executable, "-m", "studycli", *args])
+    return subprocess.run(
+        ["sh", "-c", f"cd gone && rmdir ../gone && exec {command}"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_removed_current_folder_says_so_where_it_ended_in_a_traceback(tmp_path):
+    """`due` in a removed folder ended in a traceback (FileNotFoundError of Path.cwd): no
+    content is found from a folder that is not there. It says so and what to do, as any
+    other refusal."""
+    done = in_a_removed_folder(tmp_path, "due")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "the current folder no longer exists" in said and "--content DIR" in said, said
+
+
+@pytest.mark.parametrize(
+    ("args", "variables"),
+    [(("--db", "x.db"), {}), ((), {"STUDYCLI_HOME": "home"})],
+    ids=["--db", "STUDYCLI_HOME"],
+)
+def test_a_database_named_from_a_removed_folder_is_refused_as_such(tmp_path, args, variables):
+    """A relative --db, STUDYCLI_DB or STUDYCLI_HOME names no file from a removed folder
+    (`paths.absolute` leaves it as given); opening the database ended in a traceback
+    (FileNotFoundError of Path.resolve). It says which database and what to do."""
+    content = ("--content", str(FIXTURE_CONTENT))
+    done = in_a_removed_folder(tmp_path, *content, *args, "due", **variables)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "is named from the current folder, which no longer exists" in said, said
 
 
 def replace_then_die(path: Path) -> None:

@@ -36,11 +36,19 @@ def _real(path: Path) -> Path:
 
     Raises:
         StoreError: the links lead round in a loop (`--db` a link to itself ended every
-            command that opens the database in a traceback: RuntimeError, "Symlink loop").
+            command that opens the database in a traceback: RuntimeError, "Symlink loop");
+            `path` is relative and the current folder was removed (`paths.absolute` leaves
+            it as given: `--db x.db` or a relative STUDYCLI_HOME there, a FileNotFoundError).
     """
     try:
         return path.resolve()
     except (RuntimeError, OSError) as exc:  # (a loop: RuntimeError up to Python 3.12)
+        if isinstance(exc, FileNotFoundError) and not path.is_absolute():
+            raise StoreError(
+                f"the review database {path} is named from the current folder, which no longer "
+                "exists (removed or moved): cd to another folder, or give --db (or STUDYCLI_DB, "
+                "STUDYCLI_HOME) an absolute path"
+            ) from None
         if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
             raise
         raise StoreError(
