@@ -4,6 +4,8 @@ never overwrites anything."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 
 import jsonschema
@@ -203,6 +205,24 @@ def test_new_names_its_files_from_where_it_ran(cli, content_copy, monkeypatch):
     wrote = [line.removeprefix("wrote ") for line in made.stdout.splitlines()[:2]]
     assert wrote == ["x-one.yaml", str((content_copy / "solutions" / "x_one.py").resolve())]
     assert all(Path(path).is_file() for path in wrote)
+
+
+def test_new_given_content_names_it_in_the_commands_it_says_to_run(cli, content_copy, monkeypatch):
+    """`new --content DIR` said "`studycli lint` and `studycli check x-one`": run where the
+    learner stood, they read the content found from there (here, the installed one), and
+    check said "no card with id 'x-one'". Each names the content folder, absolute; the
+    check it says finds the card (not done yet)."""
+    monkeypatch.chdir(content_copy.parent)
+    made = cli("--content", content_copy.name, "new", "coding", "x-one", "--topic", "bias")
+    assert made.exit_code == 0, made.output
+    said = re.findall(r"`([^`]*)`", " ".join(made.stdout.split()))
+    named = ["studycli", "--content", str(content_copy.resolve())]
+    assert [shlex.split(command) for command in said] == [
+        [*named, "lint"],
+        [*named, "check", "x-one"],
+    ]
+    checked = cli(*shlex.split(said[1])[1:], "--json")
+    assert [card["status"] for card in json.loads(checked.stdout)] == ["not done"], checked.output
 
 
 def test_an_existing_schema_file_is_kept(cli, content_copy):

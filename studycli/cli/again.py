@@ -53,6 +53,18 @@ def studycli_again(ctx: typer.Context, root: Path) -> str:
     return f"{_environment_again()}studycli{given}"
 
 
+def studycli_content(ctx: typer.Context, root: Path) -> str:
+    """`studycli`, with the content folder `root` where the command line gave it as --content
+    (or a relative STUDYCLI_CONTENT gave it): for the commands that read the content alone
+    (`lint`, `check`), run where the learner stands. `new --content DIR` said "`studycli
+    check x-one`", which checked the content found from the current folder (the installed
+    one) and found no card x-one. Content found from the current folder is found again
+    there: from a clone, as in CONTRIBUTING's worked example, the lines are as before."""
+    return "studycli" + (
+        f" --content {shell_path(root)}" if _named(ctx, "content") is not None else ""
+    )
+
+
 def _content_named(ctx: typer.Context, root: Path) -> Path | None:
     """The content folder where the command to run later names it (`studycli_again`)."""
     from studycli.paths import installed_content

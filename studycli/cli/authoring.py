@@ -74,16 +74,19 @@ def new(
     from studycli.content.scaffold import plan_card, write_card
     from studycli.paths import from_here
 
+    from .again import studycli_content
+
     content = options(ctx).load()
     request = plan_card(content, card_kind, card_id, topic, deck)
     written = write_card(content, request)
     console = stdout()
     for path in written:  # (unwrapped: a path named absolute is cut at Rich's 80 columns)
         console.print(f"wrote {escape(str(from_here(path)))}", soft_wrap=True)
+    again = studycli_content(ctx, content.root)
     console.print(  # (unwrapped: the commands are pasted, each copied in one piece)
         "next: write what begins with TODO"
         + (" and what raises NotImplementedError" if card_kind is Kind.CODING else "")
-        + f", then `studycli lint` and `studycli check {card_id}`",
+        + escape(f", then `{again} lint` and `{again} check {card_id}`"),
         soft_wrap=True,
     )
 
