@@ -601,3 +601,13 @@ def test_an_id_or_filter_typed_in_capitals_suggests_the_lowercase_name():
         content.get("ADD-ONE")
     with pytest.raises(ContentError, match="did you mean random-walk"):
         content.select(topic="RANDOM-WALK")
+
+
+def test_names_that_differ_in_case_alone_are_each_suggested():
+    """Tags are written as their author wrote them: two cards tagged PyTorch and pytorch
+    (decks too: folder names). One name was kept for each lowercase one, the last in order,
+    and `--tag PYTORCH` offered pytorch alone."""
+    from studycli.content.loader import closest
+
+    assert closest("PYTORCH", ["pytorch", "PyTorch", "jax"]) == ["PyTorch", "pytorch"]
+    assert closest("pytorh", ["PyTorch", "pytorch"]) == ["PyTorch", "pytorch"]

@@ -208,14 +208,18 @@ def closest(typed: str, names: Iterable[str], n: int = 3) -> list[str]:
     """The `n` names a mistyped `typed` most likely meant: those it begins, shortest first,
     then difflib's closest. A name typed in part ('flash' for flash-attention, 'sliding' for
     sliding-window-max) is one difflib's ratio leaves out (0.5 and 0.56, under its 0.6): it
-    offered gau-flash, or nothing. Case is no typo: ids, decks, topics and tags are lowercase,
-    and `show NMS` or `--topic ROPE`, every letter counted as a typo, offered nothing where
-    'Vision' (one letter) offered vision."""
-    by_folded = {name.casefold(): name for name in sorted(names)}
+    offered gau-flash, or nothing. Case is no typo: ids and topics are lowercase (decks and
+    tags, as written, nearly always), and `show NMS` or `--topic ROPE`, every letter counted
+    as a typo, offered nothing where 'Vision' (one letter) offered vision. Names that differ
+    in case alone (tags PyTorch and pytorch of two cards) are each offered: one name for each
+    folded one kept the last."""
+    by_folded: dict[str, list[str]] = {}
+    for name in sorted(names):
+        by_folded.setdefault(name.casefold(), []).append(name)
     folded, typed = list(by_folded), typed.casefold()
     begun = sorted((name for name in folded if typed and name.startswith(typed)), key=len)
     found = dict.fromkeys(begun + _misspelt(typed, folded))
-    return [by_folded[name] for name in found][:n]
+    return [name for key in found for name in by_folded[key]][:n]
 
 
 _TYPO_CHARACTERS = 4  # the most characters a typo leaves unmatched: two letters changed
