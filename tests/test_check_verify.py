@@ -1443,7 +1443,7 @@ def test_check_of_every_card_stops_at_a_card_file_that_does_not_load(cli, conten
     result = cli("--content", content_copy, "check")
     assert result.exit_code != 0
     assert "cards/math/broken.yaml: not a card that loads" in " ".join(result.output.split())
-    named = cli("--content", content_copy, "check", "broken")
+    named = cli("--content", content_copy, "check", "broken", "broken")  # (named once)
     assert named.exit_code != 0 and "no card with id broken, and" in named.output
     assert cli("--content", content_copy, "check", "add-one").exit_code == 0  # others: as before
 

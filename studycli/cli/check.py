@@ -138,10 +138,10 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     if changed:
         cards = _changed(content, card_ids or [])
     else:
-        _refuse_unloaded(content, card_ids)
         # (an id named twice is one card: `check nms pixel-shuffle nms` ran nms twice and
-        # said "3 of 3 cards pass")
-        named = dict.fromkeys(card_ids or [])
+        # said "3 of 3 cards pass"; a missing one said "no card with id x, x")
+        named = list(dict.fromkeys(card_ids or []))
+        _refuse_unloaded(content, named)
         cards = [content.get(i) for i in named] if named else list(content.cards.values())
     warm_up(cards, content, device, jobs)  # what the checkers need, while lint runs here
     runnable = checkable(cards, content)
