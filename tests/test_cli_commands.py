@@ -411,12 +411,15 @@ def test_a_filter_no_card_has_is_an_error_with_the_closest(cli):
         (["stats", "--deck", "bias"], "no card has deck 'bias'; bias is a topic: --topic bias"),
         (["list", "--tag", "coding"], "no card has tag 'coding'; coding is a kind: --kind coding"),
         (["list", "--kind", "warm-up"], "no card has kind 'warm-up'; warm-up is a tag: --tag warm-up"),
+        (["list", "--topic", "BASICS"], "no card has topic 'BASICS'; basics is a deck: --deck basics"),
+        (["stats", "--deck", "Bias"], "no card has deck 'Bias'; bias is a topic: --topic bias"),
     ],
 )  # fmt: skip
 def test_a_filter_given_another_filters_name_says_which_filter_takes_it(cli, args, said):
     """`review --topic vision` listed the 45 topics ("no card has topic 'vision'; topics:
     activations, adamw, ..."), none of them vision, without saying that vision is a deck and
-    `--deck vision` the filter a learner wanted."""
+    `--deck vision` the filter a learner wanted. So did `--topic VISION` (case is no typo:
+    `--topic ROPE` offers rope), which names the deck as it is spelled."""
     result = cli("--content", FIXTURE_CONTENT, *args)
     assert result.exit_code == 1, result.output
     assert said in " ".join(result.stderr.split())
@@ -437,6 +440,8 @@ def test_reviews_deck_filter_given_a_topic_says_to_use_topic(cli, content_copy):
     assert view is not None
     with pytest.raises(ContentError, match="no card has deck 'poisson'; poisson is a topic: "):
         view.select("poisson")
+    with pytest.raises(ContentError, match="'POISSON'; poisson is a topic: --topic poisson"):
+        view.select("POISSON")
 
 
 @pytest.mark.parametrize("command", ["list", "stats"])

@@ -10,7 +10,7 @@ from studycli.errors import CardNotFound, ContentError
 from .card_scan import _entries, renamed_ids
 
 if TYPE_CHECKING:  # imported where used: `due` makes no card (load_study_items)
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from .card import Card, CardProblem
 
@@ -143,8 +143,8 @@ class Content:
                 continue
             known = self._names(what)
             if value not in known:  # (another filter's name: `--topic vision` for a deck)
-                other = next((o for o in _FILTERS if o != what and value in self._names(o)), None)
-                _refuse_unknown(what, value, known, other)
+                others = {other: self._names(other) for other in _FILTERS if other != what}
+                _refuse_unknown(what, value, known, others)
         chosen = [
             card
             for card in self.cards.values()
@@ -249,16 +249,19 @@ def _misspelt(typed: str, names: list[str]) -> list[str]:
 _FILTERS = ("deck", "topic", "kind", "tag")
 
 
-def _refuse_unknown(what: str, value: str, known: set[str], other: str | None = None) -> None:
+def _refuse_unknown(
+    what: str, value: str, known: set[str], others: Mapping[str, Iterable[str]] | None = None
+) -> None:
     """Raises ContentError: a filter's `value` (a deck, topic, kind or tag) that no card has (a
     typo, most likely), with the closest of `known` as suggestions; or, where `value` is the
-    name of `other` filter (`--topic vision`, a deck), that filter to use: the list of the 45
-    topics did not say that vision is a deck."""
+    name of another filter (`others`: each filter's names; `--topic vision`, a deck), that
+    filter to use: the list of the 45 topics did not say that vision is a deck."""
     if value in known:
         return
     close = closest(value, known)
-    if other is not None:
-        tip = f"{value} is a {other}: --{other} {value}"
+    if (other := _another_filter(value, known, others or {})) is not None:
+        name, which = other
+        tip = f"{name} is a {which}: --{which} {name}"
     elif close:
         tip = f"did you mean {', '.join(close)}?"
     elif what == "tag":  # (hundreds of them: where to see them)
@@ -270,6 +273,26 @@ def _refuse_unknown(what: str, value: str, known: set[str], other: str | None = 
     else:
         tip = f"{what}s: {', '.join(sorted(known))}"
     raise ContentError(f"no card has {what} {value!r}; {tip}")
+
+
+def _another_filter(
+    value: str, known: set[str], others: Mapping[str, Iterable[str]]
+) -> tuple[str, str] | None:
+    """(the name, the filter) where `value` is the name of another filter than its own (whose
+    names are `known`): as typed, else in other case, where its own has no name in that case
+    (case is no typo, as `closest` takes it): `--topic VISION` listed the 45 topics where
+    `--topic vision` said that vision is a deck."""
+    for which, names in others.items():
+        if value in names:
+            return value, which
+    folded = value.casefold()
+    if any(name.casefold() == folded for name in known):
+        return None
+    for which, names in others.items():
+        for name in sorted(names):
+            if name.casefold() == folded:
+                return name, which
+    return None
 
 
 def _duplicate(path: Path, card_id: str, first: Path, root: Path) -> CardProblem:

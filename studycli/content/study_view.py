@@ -141,7 +141,7 @@ class StudyView:
         if deck not in decks:  # (a topic's slug, `--deck diffusion`: the filter to use)
             from .topics import topics
 
-            _refuse_unknown("deck", deck, decks, "topic" if deck in topics() else None)
+            _refuse_unknown("deck", deck, decks, {"topic": topics()})
         return [item for item in self.items if item.deck == deck]
 
     def card(self, item: Any) -> Card:
