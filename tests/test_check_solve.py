@@ -2027,10 +2027,14 @@ def test_an_editor_ended_by_a_signal_other_than_ctrl_c_is_an_error(tmp_path):
         open_editor(path, ["sh", "-c", "kill -TERM $$", "editor"])
 
 
-def test_an_attempts_check_finds_the_solution_module_loaded_by_its_worker(content_copy, tmp_path):
+def test_an_attempts_check_finds_the_solution_module_loaded_by_its_worker(
+    content_copy, tmp_path, fresh_pool
+):
     """Each attempt's check loaded the card's solution module itself, and ran its top level
     again (its imports, its tables): the worker that checks a card's attempts loads it once,
-    as a whole `check`'s workers do."""
+    as a whole `check`'s workers do. (A pool of its own: one an earlier test's `check` left
+    held up to four zygotes that fork the CPU's checks, each loading the module once: after
+    test_check_verify in one process it read 3 loads.)"""
     loads = tmp_path / "loads"  # a line per load of the module (the path is in its text: a
     # worker started by an earlier test has not this test's environment)
     module = content_copy / "solutions" / "arith.py"
@@ -2046,9 +2050,8 @@ def test_an_attempts_check_finds_the_solution_module_loaded_by_its_worker(conten
     for _ in range(4):
         outcome = solve.run_check(card, content, path, timeout=30.0, memory_mb=1024)
         assert outcome.status == "pass", outcome
-    # once by each worker that forks the checks (one here; in a full run an earlier test's
-    # pool may hold two zygotes, each loading it once: CI's run saw 2), never once a check (4)
-    assert 1 <= len(loads.read_text().splitlines()) <= 2
+    # once by the worker that forks the checks, never once a check (4)
+    assert len(loads.read_text().splitlines()) == 1
 
 
 def test_an_attempt_that_cannot_be_read_is_the_learners_to_fix_not_a_checks_outcome(tmp_path):
