@@ -1554,6 +1554,28 @@ def _wrong_two_pass_in_disguise(x, block_size):
     return e / (e @ torch.ones(x.shape[-1], dtype=x.dtype, device=x.device)).unsqueeze(-1)
 
 
+def _softmax_of_rows(x: torch.Tensor) -> torch.Tensor:
+    return torch.softmax(x, dim=-1)
+
+
+def _two_passes(x: torch.Tensor) -> torch.Tensor:
+    e = torch.exp(x - x.amax(dim=-1, keepdim=True))
+    return e / e.sum(dim=-1, keepdim=True)
+
+
+@fails_with("the answer calls softmax")
+def _wrong_scripted_library(x, block_size):
+    """Calls torch.softmax in a TorchScript function, whose operations TorchScript's own
+    interpreter ran, out of a watch of torch's Python calls."""
+    return torch.jit.script(_softmax_of_rows)(x)
+
+
+@fails_with("amax, a whole row")
+def _wrong_traced_two_pass(x, block_size):
+    """A two-pass softmax traced by torch.jit.trace, its passes run by TorchScript."""
+    return torch.jit.trace(_two_passes, (x,))(x)
+
+
 @fails_with("returned m_new as a numpy array")
 def _wrong_update_numpy(m, s, x_block):
     """Updates the state with numpy and returns m_new and s_new as numpy arrays, not tensors."""
@@ -1572,6 +1594,8 @@ WRONG_ANSWERS = {
         _wrong_calls_masked,
         _wrong_cross_entropy_normaliser,
         _wrong_two_pass_in_disguise,
+        _wrong_scripted_library,
+        _wrong_traced_two_pass,
         _wrong_no_rescale,
         _wrong_no_max,
         _wrong_inverted_rescale,

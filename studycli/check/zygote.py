@@ -155,6 +155,8 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
                 importlib.import_module(name)
     if imported is not None:
         imported()
+    if torch:
+        _torchscript_off()
     if config["device"] == "cpu" and torch:
         _without_cuda()
     if config["device"] == "cuda":
@@ -179,6 +181,19 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
         with contextlib.suppress(OSError, AttributeError, ValueError):
             _collapse()
     gc.enable()
+
+
+def _torchscript_off() -> None:
+    """Have torch.jit.script and torch.jit.trace give back the function they are given, run by
+    Python, as PYTORCH_JIT=0 has them (before the solution modules and every attempt load):
+    a scripted answer's operations ran in TorchScript's own interpreter, out of the sight of
+    `forbid` and of online-softmax's watch of its reductions, and a scripted torch.softmax
+    answered the softmax card, a traced two-pass softmax the online one (r1, fifty-sixth
+    session). A correct scripted answer gives the same numbers run so."""
+    with contextlib.suppress(ImportError, AttributeError):
+        from torch.jit import _state
+
+        _state.disable()
 
 
 def _load_solutions(
