@@ -513,3 +513,63 @@ def test_a_correct_check_slowed_by_a_busy_machine_is_not_slower_than_a_learners_
     result = verdict("burn", [(reference, slow), rejected], learner_timeout=10.0)
     assert result.status == Status.FAIL
     assert "the reference's check took 11.8 s, past the 10 s a learner's" in result.message
+
+
+@pytest.fixture
+def each_core_busy():
+    """A spinner on each of the command's cores, each in a session of its own (`busy_core`):
+    a check at its session's share of a core has half of one at least."""
+    spinners = []
+    for core in CORES:
+        code = f"import os\nos.sched_setaffinity(0, {{{core}}})\nwhile True:\n    pass\n"
+        spinners.append(subprocess.Popen([sys.executable, "-c", code], start_new_session=True))
+    time.sleep(0.2)  # (each pinned itself)
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+@pytest.fixture
+def group_kept():
+    """This process's autogroup's nice put back after the test: a device worker shares the
+    command's session, and so its autogroup, with the test."""
+    group = Path("/proc/self/autogroup")
+    before = group.read_text()
+    try:
+        yield
+    finally:
+        if group.read_text() != before:
+            group.write_text(before.split()[-1])
+
+
+LOWERS_ITS_GROUP = """
+import subprocess
+
+def lowers(seconds):
+    # (a program it runs: /proc/self of a check, which is not dumpable, is root's)
+    subprocess.run(["sh", "-c", "echo 19 > /proc/self/autogroup"], check=True)
+    while True:  # an infinite loop, a wrong answer
+        pass
+
+def check(impl, device="cpu"):
+    impl(1)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="autogroup scheduling")
+@pytest.mark.parametrize("device", ["cpu", "cuda"], ids=["forked check", "device worker"])
+def test_a_check_that_lowers_its_sessions_autogroup_is_judged_by_its_limit(
+    solutions, warm, each_core_busy, group_kept, device
+):
+    """An infinite loop that set its session's autogroup to nice 19 (its threads' nice left
+    at 0) beside a spinner on each core had 0.0 s of CPU in 7 s, and was not judged. It
+    starved itself: it did not finish. (A device worker's autogroup is the command's, this
+    test's: it is starved with the check until the worker is killed, 4.7 s in one run.)"""
+    (solutions / "lowers.py").write_text(LOWERS_ITS_GROUP)
+    outcome, seconds = run_timed(job(solutions, "lowers", "lowers", device=device))
+    assert outcome.status == Status.TIMEOUT, outcome
+    assert outcome.message.startswith(f"did not finish in {LIMIT:g} s")
+    assert seconds < (LIMIT + SLACK if device == "cpu" else starvation.LONGEST * LIMIT)

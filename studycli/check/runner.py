@@ -194,6 +194,9 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
     """(`tries`: how many workers may go before starting it, see the end.)"""
     worker = pool._pool.worker(job.device, job.lazy, job.torch)
     oom_kills = _oom_kills()  # (37 us: what a check that dies says, `_crash_message`)
+    # (the command's scheduling, against which the check's is judged: read before the check
+    # runs, as a device check shares the command's session, whose autogroup it can lower)
+    start = starvation.standing()
     running = worker.submit(job) if worker is not None else pool._Spawned(job)
     started = time.monotonic()
     _LIVE[running] = job
@@ -204,7 +207,7 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
     try:
         if _STOPPING.is_set():  # kill_all ran while this job was starting
             running.kill()
-        result = _wait(running, job)
+        result = _wait(running, job, start)
     finally:
         if running.contained or isinstance(result, Outcome) or _STOPPING.is_set():
             # Its session, at once: after a report nothing it does matters, and the next check
@@ -288,7 +291,7 @@ def clear_stop() -> None:
     _CANCEL_RULES.clear()
 
 
-def _wait(running, job: Job):
+def _wait(running, job: Job, start: starvation.Standing):
     """The child's report (None if it died silently), or an Outcome if it had to be killed.
     (Its worker reads the child's output as it comes, so that a flood of it never blocks.)
 
@@ -303,7 +306,7 @@ def _wait(running, job: Job):
     deadline = started_at + job.timeout
     # what the process had run before the check (a device worker's earlier checks), read only
     # where there was any: a contained check's process is new (0.2 ms a check saved)
-    before = None if running.contained else _usage(running)
+    before = None if running.contained else _usage(running, start)
     given = False  # whether it was given time past its limit, starved (`_Starved`)
     watch = job.device != "cpu" and job.memory_mb
     baseline = None
@@ -312,7 +315,7 @@ def _wait(running, job: Job):
         now = time.monotonic()
         left = deadline - now
         if left <= 0:
-            judged = _at_limit(running, job, started_at, before)
+            judged = _at_limit(running, job, started_at, before, start)
             if isinstance(judged, Outcome):
                 return judged
             deadline, given = judged, True
@@ -333,12 +336,15 @@ def _wait(running, job: Job):
                 )
 
 
-def _at_limit(running, job: Job, started_at: float, before) -> float | Outcome:
+def _at_limit(
+    running, job: Job, started_at: float, before, start: starvation.Standing
+) -> float | Outcome:
     """At the deadline of the check `running`, started at `started_at` (`before`: its
-    process's times then, see `_wait`): a later deadline where it is starved of CPU (see
-    `starvation`), else its outcome: timed out, or, starved still at its longest, busy."""
+    process's times then, see `_wait`; `start`: the command's scheduling): a later deadline
+    where it is starved of CPU (see `starvation`), else its outcome: timed out, or, starved
+    still at its longest, busy."""
     now = time.monotonic()
-    used = _usage(running, started=True)
+    used = _usage(running, start, started=True)
     used = used.since(before) if used is not None else None
     # (allowing for the child's own timer, which looked earlier: see `starvation.starved`)
     ahead = job.timeout - stop_after(job.timeout)
@@ -362,18 +368,18 @@ class _Starved:
     result: dict | None
 
 
-def _usage(running, started: bool = False) -> starvation.Usage | None:
+def _usage(running, start: starvation.Standing, started: bool = False) -> starvation.Usage | None:
     """The times of the process that runs the check `running` (None: not known); with
-    `started`, the CPU of the processes its code started counts as its own."""
-    # (against the command's scheduling and cores, which the process inherited: a check that
-    # lowered its own, or narrowed its cores, starved itself)
+    `started`, the CPU of the processes its code started counts as its own. (Against `start`,
+    the command's scheduling and cores, which the process inherited: a check that lowered its
+    own, or narrowed its cores, starved itself.)"""
     if running.pid is None:
         return None
     # (what a check started is its descendants: a contained check is the subreaper of what
     # it starts, a device worker of its checks', and has none between them; and a contained
     # check's session)
     session = running.pid if running.contained else None
-    return starvation.usage(running.pid, starvation.standing(), session, started)
+    return starvation.usage(running.pid, start, session, started)
 
 
 STOPPED_WORKER = (

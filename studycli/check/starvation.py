@@ -13,19 +13,27 @@ kernel's, per thread (`/proc/PID/task/*/schedstat`: torch's threads count); wher
 be read, no check is starved, and the limit holds as it did.
 
 A check that lowered its own priority (a thread at a higher nice than the command's, or moved
-to SCHED_IDLE or SCHED_BATCH: `lowered`) starved itself: an infinite loop at nice 19 beside a
-spinner it forked was not judged at three times its limit, where it was rated Again before. It
-is judged by its limit, as before. So is one whose own processes took the CPU (an infinite
-loop that forked twelve spinners, ended busy): the CPU of the processes it started counts as
-its own (`usage`'s `started`): those of its session, and those that left it (a setsid, a
-double fork: a forked check is the subreaper of what it starts, `fork_server._Zygote._child`,
-and a device worker of its checks', `device_sweep`), which the session alone missed.
+to SCHED_IDLE or SCHED_BATCH: `lowered`; or its session's autogroup, `group_nice`) starved
+itself: an infinite loop at nice 19 beside a spinner it forked was not judged at three times
+its limit, where it was rated Again before. It is judged by its limit, as before. So is one
+whose own processes took the CPU (an infinite loop that forked twelve spinners, ended busy):
+the CPU of the processes it started counts as its own (`usage`'s `started`): those of its
+session, and those that left it (a setsid, a double fork: a forked check is the subreaper of
+what it starts, `fork_server._Zygote._child`, and a device worker of its checks',
+`device_sweep`), which the session alone missed.
 
 So is one that narrowed the cores it may run on below the command's (`narrowed`: an
 infinite loop that pinned itself, `os.sched_setaffinity(0, {0})`, to a core a spinner held,
 the other core idle, was not judged). It waited for a core it chose: whether the cores it was
 given were busy is not told by its times. (A correct answer that pins its threads, or an
 OpenMP run with OMP_PROC_BIND set, is judged by its limit, as before this module.)
+
+Each is read as it is at a look (the limit, and each later look at a starved check): a check
+that pinned itself and widened its cores again before each look (the child's timer says when,
+signal.getitimer) is not seen, nor is a check run as root that raised its nice and lowered it
+again (CAP_SYS_NICE); a cgroup's cpu.max, which one run as root may write where the cgroup
+files are writable (not in the 2-core box), is not looked at. At worst such an answer is not
+judged, never passed.
 """
 
 from __future__ import annotations
@@ -61,17 +69,33 @@ class Usage:
 @dataclass(frozen=True)
 class Standing:
     """A process's scheduling: its `nice` value, its `policy` (`os.SCHED_OTHER`...) and the
-    `cores` it may run on (its affinity, the calling thread's)."""
+    `cores` it may run on (its affinity, the calling thread's), and its autogroup's nice
+    (`group`, see `group_nice`; None: the kernel has none)."""
 
     nice: int
     policy: int
     cores: frozenset[int]
+    group: int | None = None
 
 
 def standing() -> Standing:
     """This process's scheduling now: a check's, before its code runs (the command's)."""
     cores = frozenset(os.sched_getaffinity(0))
-    return Standing(os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0), cores)
+    nice, policy = os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0)
+    return Standing(nice, policy, cores, group_nice())
+
+
+def group_nice(pid: int | str = "self") -> int | None:
+    """The nice value of process `pid`'s autogroup (None: the kernel has none). With autogroup
+    scheduling on (sched(7)), the kernel shares a core out among sessions first, by this value,
+    which any process of the session may raise (/proc/PID/autogroup, its threads' own nice
+    untouched): an infinite loop that wrote 19 there, beside a spinner on each core, had 0.0 s
+    of CPU in 7 s and was not judged (busy)."""
+    try:
+        with open(f"/proc/{pid}/autogroup", encoding="ascii") as group:
+            return int(group.read().split()[-1])  # ("/autogroup-41021 nice 0")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # (scheduling policies under which a thread runs only where a core has nothing else to do, or
@@ -105,6 +129,8 @@ def usage(
             return None
         cpu, waited = cpu + int(ran), waited + int(queued)
     if not threads:
+        return None
+    if start is not None and start.group is not None and _group_lowered(pid, start.group):
         return None
     if started:
         root = os.readlink("/proc/self") if pid == "self" else str(pid)
@@ -191,6 +217,12 @@ def _below(task: str, start: Standing) -> bool:
     """Whether the thread whose /proc folder is `task` runs below `start`: at a lower
     priority (`lowered`) or on fewer cores (`narrowed`)."""
     return lowered(f"{task}/stat", start) or narrowed(f"{task}/status", start)
+
+
+def _group_lowered(pid: int | str, group: int) -> bool:
+    """Whether process `pid`'s autogroup runs at a higher nice than `group` (see `group_nice`)."""
+    now = group_nice(pid)
+    return now is not None and now > group
 
 
 def lowered(stat_path: str, start: Standing) -> bool:
