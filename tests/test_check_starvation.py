@@ -573,3 +573,41 @@ def test_a_check_that_lowers_its_sessions_autogroup_is_judged_by_its_limit(
     assert outcome.status == Status.TIMEOUT, outcome
     assert outcome.message.startswith(f"did not finish in {LIMIT:g} s")
     assert seconds < (LIMIT + SLACK if device == "cpu" else starvation.LONGEST * LIMIT)
+
+
+LEAVES_ITS_SCHEDULING = f"""
+import os, subprocess
+
+def leaves(seconds):
+    os.sched_setaffinity(0, [{CORE}])
+    os.nice(19)
+    subprocess.run(["sh", "-c", "echo 19 > /proc/self/autogroup"], check=True)
+    return seconds
+
+def finds(seconds):
+    with open("/proc/self/autogroup") as group:
+        return sorted(os.sched_getaffinity(0)), os.nice(0), group.read().split()[-1]
+
+def leaves_it(impl, device="cpu"):
+    impl(1)
+
+def finds_it(impl, device="cpu"):
+    assert impl(1) == {{found}}, impl(1)
+"""
+
+
+@pytest.mark.skipif(len(CORES) < 2, reason="a core to narrow to, of several")
+def test_a_device_check_leaves_its_worker_as_it_found_it(solutions, warm, group_kept):
+    """A device check runs in its worker: one that pinned itself to a core, or lowered its
+    nice or its autogroup's, left the worker so (its later checks judged by their limit,
+    starved or not; the command's session at autogroup nice 19). The worker puts them back
+    after each check, or, where Linux lets it not (a nice lowered, unprivileged), is retired:
+    the next check finds the command's."""
+    with open("/proc/self/autogroup") as group:
+        found = (sorted(CORES), os.nice(0), group.read().split()[-1])
+    (solutions / "leaves.py").write_text(LEAVES_ITS_SCHEDULING.format(found=found))
+    for function, checker in [("leaves", "leaves_it"), ("finds", "finds_it")] * 2:
+        reference = Candidate("reference", function, "leaves")
+        checked = Job(str(solutions), "leaves", checker, reference, timeout=10, device="cuda")
+        outcome = run_job(checked)  # (the worker it left, or, retired, its successor)
+        assert outcome.status == Status.PASS, outcome

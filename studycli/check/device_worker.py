@@ -144,9 +144,11 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         out_of_reach,
         output_aside,
         output_keeper,
+        starvation,
     )
 
     contain.no_core_files()  # (its checks run here: a crash in one is this worker's)
+    scheduling = starvation.standing()  # (put back after each check: `starvation.restore`)
     device_sweep.sweep()  # (what a solution module's load left: see `device_sweep`)
 
     class _Keep:
@@ -210,7 +212,8 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         # only. Each collection went over all of them: 18-27 ms a check on the 2-core box,
         # 13 ms on the H200 host, 6.5 s of one worker's 15.7 s over those checks.
         gc.freeze()
-        held = {**_memory(device), "threads_left": float(left)}
+        lowered = not starvation.restore(scheduling)  # (a check that pinned itself, or nice)
+        held = {**_memory(device), "threads_left": float(left), "lowered": float(lowered)}
         with _REPLYING:
             write_message(replies, ("memory", 0, held))  # before the result it goes with
             write_message(replies, ("result", number, pickle.dumps(kept.result)))

@@ -380,8 +380,8 @@ class _Pool:
 
     def release(self, worker: Any, job: Job, result: dict | None) -> None:
         """After a check: a CUDA worker goes back to the idle ones, unless it died, leaks, met
-        a fault of the device or was left a thread running by the check (then it is closed:
-        the next check starts a fresh one)."""
+        a fault of the device, was left a thread running by the check or at a lower priority
+        (then it is closed: the next check starts a fresh one)."""
         if job.device == "cpu":
             return
         held = (worker.memory.get("device_mb", 0.0), worker.memory.get("rss_mb", 0.0))
@@ -389,7 +389,8 @@ class _Pool:
         broken = result is None or _device_fault(str(result.get("message", "")))
         leaks = held[0] > first[0] + CUDA_LEAK_MB or held[1] > first[1] + HOST_LEAK_MB
         strays = worker.memory.get("threads_left", 0.0) > 0  # (`device_worker._serve_inline`)
-        if worker.dead or broken or leaks or strays:
+        lowered = worker.memory.get("lowered", 0.0) > 0  # (`starvation.restore`)
+        if worker.dead or broken or leaks or strays or lowered:
             self._retire(worker)
             return
         with self.lock:
