@@ -611,3 +611,28 @@ def test_a_device_check_leaves_its_worker_as_it_found_it(solutions, warm, group_
         checked = Job(str(solutions), "leaves", checker, reference, timeout=10, device="cuda")
         outcome = run_job(checked)  # (the worker it left, or, retired, its successor)
         assert outcome.status == Status.PASS, outcome
+
+
+LEAVES_ORPHANS = """
+import os, subprocess
+
+def answer(seconds):
+    for _ in range(300):  # (each shell's background job outlives it: an orphan)
+        subprocess.run(["sh", "-c", "true & exit 0"], check=True)
+    own = subprocess.Popen(["sh", "-c", "exit 3"])
+    pid, status = os.wait()
+    return pid == own.pid and os.waitstatus_to_exitcode(status) == 3
+
+def check(impl, device="cpu"):
+    assert impl(1), "os.wait() gave another process than the one the answer started"
+"""
+
+
+def test_a_check_whose_programs_leave_orphans_forks_and_waits_as_anywhere(solutions, warm):
+    """Made the subreaper of what it starts, a check was the parent of each orphan its programs
+    left (a shell's background job), which no one reaped: the 256th shell could not fork ("sh:
+    0: Cannot fork", the check's process cap), and os.wait() gave an orphan's pid. A correct
+    answer failed that passed before; the check's zygote is their subreaper (`starvation`)."""
+    (solutions / "orphans.py").write_text(LEAVES_ORPHANS)
+    outcome = run_job(replace(job(solutions, "answer", "orphans"), timeout=60))
+    assert outcome.status == Status.PASS, outcome

@@ -220,11 +220,9 @@ class _Zygote:
             if self.prctl is not None:
                 # Killed as soon as this zygote ends (PR_SET_PDEATHSIG): a check that killed
                 # it ran on, a child of its keeper (`keeper`) then, which it could kill too
+                # (not the subreaper of what it starts: this zygote is, and reaps it, see
+                # `starvation._started_cpu`)
                 self.prctl(1, signal.SIGKILL.value, 0, 0, 0)
-                # and the subreaper of what it starts: a process that left its session and
-                # whose parent ended (a double fork) is still its child while it runs, its
-                # CPU the check's own (`starvation`); once it ends, this zygote's, swept
-                self.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             for fd in (read, output_read, self.stream.fileno(), self.replies, self.wakeup_read):

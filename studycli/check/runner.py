@@ -375,11 +375,13 @@ def _usage(running, start: starvation.Standing, started: bool = False) -> starva
     own, or narrowed its cores, starved itself.)"""
     if running.pid is None:
         return None
-    # (what a check started is its descendants: a contained check is the subreaper of what
-    # it starts, a device worker of its checks', and has none between them; and a contained
-    # check's session)
-    session = running.pid if running.contained else None
-    return starvation.usage(running.pid, start, session, started)
+    # (what a check started is its descendants, and a contained check's session, and what its
+    # zygote adopted from it, the other checks running left out; a device worker is the
+    # subreaper of its checks', and has none between them)
+    if not running.contained:
+        return starvation.usage(running.pid, start, None, started)
+    beside = frozenset(str(other.pid) for other in list(_LIVE) if other.contained)
+    return starvation.usage(running.pid, start, running.pid, started, beside)
 
 
 STOPPED_WORKER = (

@@ -18,8 +18,8 @@ itself: an infinite loop at nice 19 beside a spinner it forked was not judged at
 its limit, where it was rated Again before. It is judged by its limit, as before. So is one
 whose own processes took the CPU (an infinite loop that forked twelve spinners, ended busy):
 the CPU of the processes it started counts as its own (`usage`'s `started`): those of its
-session, and those that left it (a setsid, a double fork: a forked check is the subreaper of
-what it starts, `fork_server._Zygote._child`, and a device worker of its checks',
+session, and those that left it (a setsid, a double fork: what a forked check's zygote
+adopted, `_started_cpu`, and a device worker as the subreaper of its checks',
 `device_sweep`), which the session alone missed.
 
 So is one that narrowed the cores it may run on below the command's (`narrowed`: an
@@ -109,12 +109,14 @@ def usage(
     start: Standing | None = None,
     session: int | None = None,
     started: bool = False,
+    beside: frozenset[str] | None = None,
 ) -> Usage | None:
     """Process `pid`'s times now (see `Usage`); None where the kernel does not say them, or
     where a thread of it lowered its scheduling below `start`, or narrowed its cores
     (`lowered`, `narrowed`). With `started`, the CPU time of the processes it started counts
     as its own: its descendants', and, with `session` (its session's number, as /proc numbers
-    it), the session's."""
+    it), the session's; with `beside` (the checks that run beside it, as /proc numbers them),
+    those its parent adopted (`_started_cpu`)."""
     cpu = waited = 0
     try:
         threads = os.listdir(f"/proc/{pid}/task")
@@ -135,7 +137,7 @@ def usage(
         return None
     if started:
         root = os.readlink("/proc/self") if pid == "self" else str(pid)
-        cpu += _started_cpu(root, session)
+        cpu += _started_cpu(root, session, beside)
     return Usage(cpu / 1e9, waited / 1e9)
 
 
@@ -174,20 +176,28 @@ def own_session() -> tuple[str, int] | None:
         return None
 
 
-def _started_cpu(root: str, session: int | None) -> int:
+def _started_cpu(root: str, session: int | None, beside: frozenset[str] | None = None) -> int:
     """Nanoseconds of CPU the processes that process `root` started ran, their threads summed:
     its descendants, and those of `session` (a scan of /proc: called only at a check's limit,
-    and at each later look). A process that left the session (setsid) is still a descendant,
-    and one whose parent then ended (a double fork) is its subreaper's child, `root`'s where
-    `root` is a check (see the module's docstring)."""
+    and at each later look). A process that left the session (setsid) is still a descendant;
+    one whose parent then ended (a double fork) is its subreaper's child: with `beside`, the
+    checks that run beside `root`, those of `root`'s parent (a check's zygote) that are
+    neither one of them nor in the parent's session (its zygote servers) count too.
+
+    (Not the check as the subreaper of what it starts: no one reaped what came to it, and a
+    correct answer that ran a shell's background job 300 times failed, "sh: 0: Cannot fork",
+    at its process cap; os.wait() gave it an orphan's pid. Another check's orphans counted
+    as this one's only make it seem less starved.)"""
     try:
         names = os.listdir("/proc")
     except OSError:
         return 0
     found: list[str] = []  # the session's
     children: dict[str, list[str]] = {}  # the others, by their parent
+    sessions: dict[str, int] = {}
+    adopter = None  # (`root`'s parent)
     for name in names:
-        if not name.isdigit() or name == root:
+        if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
@@ -195,10 +205,20 @@ def _started_cpu(root: str, session: int | None) -> int:
             parent, own = fields[1], int(fields[3])
         except (OSError, ValueError, IndexError):  # (ended meanwhile)
             continue
-        if own == session:
+        sessions[name] = own
+        if name == root:
+            adopter = parent
+        elif own == session:
             found.append(name)
         else:
             children.setdefault(parent, []).append(name)
+    if beside is not None and adopter is not None:
+        home = sessions.get(adopter)
+        found += [
+            child
+            for child in children.pop(adopter, [])
+            if child not in beside and sessions[child] != home
+        ]
     ours, looked = [root, *found], 0
     while looked < len(ours):  # (each one's children after it)
         ours += children.pop(ours[looked], [])

@@ -75,8 +75,9 @@ def _stop_before(limit: float | None) -> None:
     # them raised a NameError in it)
     armed, stop_in = time.monotonic(), stop_after(limit)
     start = starvation.standing()  # (before the check's code runs: it may lower its own)
-    # (a contained check leads its session, and is the subreaper of what its code starts:
-    # those are its descendants, in its session or not, see `starvation`)
+    # (a contained check leads its session: what its code starts is in it, or its descendant;
+    # what its zygote adopted, a double fork's, only the command counts, knowing the checks
+    # beside it, `runner._usage`, and its look at the limit is the one that ends it)
     own = starvation.own_session()
     due = [armed + stop_in]  # (when the timer goes off next: a look at a starved check moves it)
     last = armed + (starvation.LONGEST - 1) * limit + stop_in  # (its longest, as far ahead)
