@@ -636,3 +636,41 @@ def test_a_check_whose_programs_leave_orphans_forks_and_waits_as_anywhere(soluti
     (solutions / "orphans.py").write_text(LEAVES_ORPHANS)
     outcome = run_job(replace(job(solutions, "answer", "orphans"), timeout=60))
     assert outcome.status == Status.PASS, outcome
+
+
+SPUN_IN_A_THREAD = """
+import os, threading, time
+
+read, write = os.pipe()
+if os.fork() == 0:  # (what a check started: a thread of it spun, and ended)
+    def spin():
+        while time.thread_time() < 0.3:
+            pass
+    thread = threading.Thread(target=spin)
+    thread.start()
+    thread.join()
+    os.write(write, b"x")
+    time.sleep(60)
+    os._exit(0)
+os.read(read, 1)
+print("spun", flush=True)
+time.sleep(60)
+"""
+
+
+def test_started_cpu_counts_the_threads_that_ended():
+    """The CPU of what a check started was its live threads' (their schedstat): a process
+    whose thread spun and ended counted none of it (0.0 s here, 0.3 s spun), nor did one
+    of its threads that ended between the listing and the reading, the process's others."""
+    import signal
+
+    started = subprocess.Popen(
+        [sys.executable, "-c", SPUN_IN_A_THREAD], stdout=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert started.stdout is not None and started.stdout.readline() == b"spun\n"
+        cpu = starvation._started_cpu(str(started.pid), None) / 1e9
+        assert cpu >= 0.25, cpu  # (0.3 s, in clock ticks: 0.29 read)
+    finally:
+        os.killpg(started.pid, signal.SIGKILL)
+        started.communicate()
