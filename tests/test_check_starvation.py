@@ -567,12 +567,15 @@ def test_a_check_that_lowers_its_sessions_autogroup_is_judged_by_its_limit(
     """An infinite loop that set its session's autogroup to nice 19 (its threads' nice left
     at 0) beside a spinner on each core had 0.0 s of CPU in 7 s, and was not judged. It
     starved itself: it did not finish. (A device worker's autogroup is the command's, this
-    test's: it is starved with the check until the worker is killed, 4.7 s in one run.)"""
+    test's: it is starved with the check until the worker is killed, 4.7 s in one run; the
+    command puts it back after, where it stayed at 19.)"""
+    before = Path("/proc/self/autogroup").read_text()
     (solutions / "lowers.py").write_text(LOWERS_ITS_GROUP)
     outcome, seconds = run_timed(job(solutions, "lowers", "lowers", device=device))
     assert outcome.status == Status.TIMEOUT, outcome
     assert outcome.message.startswith(f"did not finish in {LIMIT:g} s")
     assert seconds < (LIMIT + SLACK if device == "cpu" else starvation.LONGEST * LIMIT)
+    assert Path("/proc/self/autogroup").read_text() == before
 
 
 LEAVES_ITS_SCHEDULING = f"""
@@ -600,9 +603,10 @@ def finds_it(impl, device="cpu"):
 def test_a_device_check_leaves_its_worker_as_it_found_it(solutions, warm, group_kept):
     """A device check runs in its worker: one that pinned itself to a core, or lowered its
     nice or its autogroup's, left the worker so (its later checks judged by their limit,
-    starved or not; the command's session at autogroup nice 19). The worker puts them back
-    after each check, or, where Linux lets it not (a nice lowered, unprivileged), is retired:
-    the next check finds the command's."""
+    starved or not; the command's session at autogroup nice 19). The worker puts its threads'
+    back after each check, or, where Linux lets it not (a nice lowered, unprivileged), is
+    retired, and the command its autogroup (unprivileged, the worker's /proc is root's): the
+    next check finds the command's."""
     with open("/proc/self/autogroup") as group:
         found = (sorted(CORES), os.nice(0), group.read().split()[-1])
     (solutions / "leaves.py").write_text(LEAVES_ITS_SCHEDULING.format(found=found))

@@ -221,6 +221,8 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
             if running.contained:
                 contain.wait_gone(running.pid, 10.0)  # and what it started
         del _LIVE[running]
+        if not running.contained:  # (a device check shares the command's autogroup)
+            starvation.restore_group(start)
         if worker is not None:
             pool._pool.release(worker, job, result if isinstance(result, dict) else None)
     elapsed = time.monotonic() - started

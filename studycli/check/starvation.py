@@ -39,6 +39,7 @@ back after each (`restore`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -234,12 +235,11 @@ def _started_cpu(root: str, session: int | None, beside: frozenset[str] | None =
 def restore(start: Standing) -> bool:
     """(A device worker, after each check it ran in itself, as a forked check's scheduling goes
     with its process.) Put each thread of this process that runs below `start` back at its
-    cores, nice and policy, and this process's autogroup at its nice; whether all are back.
-    Left pinned, a worker's later checks were judged by their limit, starved or not; left at
-    autogroup nice 19, so was the command, which shares the worker's session. Linux lets no
-    unprivileged process lower a nice value, or leave SCHED_IDLE: such a worker is retired
-    (`pool.release`). (System calls, not /proc's files: 0.13 ms for ten threads, where
-    reading their files took 1.9 ms, on the busy 2-core box.)"""
+    cores, nice and policy; whether all are back. Left pinned, a worker's later checks were
+    judged by their limit, starved or not. Linux lets no unprivileged process lower a nice
+    value, or leave SCHED_IDLE: such a worker is retired (`pool.release`). (System calls, not
+    /proc's files: 0.13 ms for ten threads, where reading their files took 1.9 ms, on the
+    busy 2-core box.) Its autogroup, the command's, the command puts back (`restore_group`)."""
     back = True
     try:
         threads = [int(thread) for thread in os.listdir("/proc/self/task")]
@@ -257,13 +257,19 @@ def restore(start: Standing) -> bool:
             continue
         except OSError:  # (EPERM)
             back = False
-    if start.group is not None and _group_lowered("self", start.group):
-        try:
-            with open("/proc/self/autogroup", "w", encoding="ascii") as group:
-                group.write(str(start.group))
-        except OSError:
-            back = False
     return back
+
+
+def restore_group(start: Standing) -> None:
+    """(The command, after a device check.) Put this process's autogroup back at its nice in
+    `start`, where a device check raised it: the device worker shares the command's session,
+    so its autogroup, which stayed at nice 19 after the command ended (a worker cannot put it
+    back unprivileged: its /proc files are root's, `out_of_reach`; nor one killed at its
+    limit). Raised by a nice of 19 at most, it is lowered back: no privilege needed."""
+    if start.group is None or not _group_lowered("self", start.group):
+        return
+    with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as group:
+        group.write(str(start.group))
 
 
 def _below(task: str, start: Standing) -> bool:
