@@ -10,6 +10,7 @@ judged by its limit."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -541,16 +542,21 @@ def group_kept():
     try:
         yield
     finally:
-        if group.read_text() != before:
-            group.write_text(before.split()[-1])
+        for _ in range(20):  # (unprivileged, one write each 0.1 s, of all processes: EAGAIN)
+            if group.read_text() == before:
+                break
+            with contextlib.suppress(BlockingIOError):
+                group.write_text(before.split()[-1])
+            time.sleep(0.1)
 
 
 LOWERS_ITS_GROUP = """
-import subprocess
+import subprocess, time
 
 def lowers(seconds):
     # (a program it runs: /proc/self of a check, which is not dumpable, is root's)
-    subprocess.run(["sh", "-c", "echo 19 > /proc/self/autogroup"], check=True)
+    while subprocess.run(["sh", "-c", "echo 19 > /proc/self/autogroup"]).returncode:
+        time.sleep(0.05)  # (unprivileged, one write each 0.1 s, of all processes: EAGAIN)
     while True:  # an infinite loop, a wrong answer
         pass
 
@@ -579,12 +585,13 @@ def test_a_check_that_lowers_its_sessions_autogroup_is_judged_by_its_limit(
 
 
 LEAVES_ITS_SCHEDULING = f"""
-import os, subprocess
+import os, subprocess, time
 
 def leaves(seconds):
     os.sched_setaffinity(0, [{CORE}])
     os.nice(19)
-    subprocess.run(["sh", "-c", "echo 19 > /proc/self/autogroup"], check=True)
+    while subprocess.run(["sh", "-c", "echo 19 > /proc/self/autogroup"]).returncode:
+        time.sleep(0.05)  # (unprivileged, one write each 0.1 s, of all processes: EAGAIN)
     return seconds
 
 def finds(seconds):

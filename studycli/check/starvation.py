@@ -39,8 +39,8 @@ back after each (`restore`).
 
 from __future__ import annotations
 
-import contextlib
 import os
+import time
 from dataclasses import dataclass
 
 # Of its limit in CPU time, under which a check was starved of it: one that had this much is
@@ -265,11 +265,29 @@ def restore_group(start: Standing) -> None:
     `start`, where a device check raised it: the device worker shares the command's session,
     so its autogroup, which stayed at nice 19 after the command ended (a worker cannot put it
     back unprivileged: its /proc files are root's, `out_of_reach`; nor one killed at its
-    limit). Raised by a nice of 19 at most, it is lowered back: no privilege needed."""
+    limit). Raised by a nice of 19 at most, it is lowered back: no privilege needed. But Linux
+    takes one such write each 0.1 s from all unprivileged processes together (EAGAIN): the
+    check's own, a moment ago, makes it wait, up to `GROUP_WAIT`."""
     if start.group is None or not _group_lowered("self", start.group):
         return
-    with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as group:
-        group.write(str(start.group))
+    until = time.monotonic() + GROUP_WAIT
+    while True:
+        try:
+            fd = os.open("/proc/self/autogroup", os.O_WRONLY)
+            try:
+                os.write(fd, str(start.group).encode())
+            finally:
+                os.close(fd)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= until:
+                return
+            time.sleep(0.1)
+        except OSError:
+            return
+
+
+GROUP_WAIT = 1.0  # seconds, at most, that `restore_group` waits for the kernel's rate limit
 
 
 def _below(task: str, start: Standing) -> bool:
