@@ -192,3 +192,20 @@ def _descends_from_here(pid: int) -> bool:
         if pid == here:
             return True
     return False
+
+
+def torchless_reference():
+    """The fixture content's add_one reference as a job of the torchless worker (a fresh one
+    starts in 0.2 s): what a test runs to have a worker started, or to see that the next
+    check still passes."""
+    from studycli.check.runner import Candidate, Job
+
+    from .conftest import FIXTURE_CONTENT
+
+    return Job(
+        str(FIXTURE_CONTENT / "solutions"),
+        "arith",
+        "check_add_one",
+        Candidate("reference", "add_one", "arith"),
+        torch=False,
+    )

@@ -20,7 +20,7 @@ import pytest
 from studycli.check import landlock
 from studycli.check.runner import Candidate, Job, Outcome, run_job
 
-from .check_support import PROC_PIDS
+from .check_support import PROC_PIDS, torchless_reference
 from .conftest import FIXTURE_CONTENT
 
 SCOPED = pytest.mark.skipif(
@@ -201,13 +201,7 @@ def _job(folder, source: str, device: str = "cpu") -> Job:
     )
 
 
-REFERENCE = Job(
-    str(FIXTURE_CONTENT / "solutions"),
-    "arith",
-    "check_add_one",
-    Candidate("reference", "add_one", "arith"),
-    torch=False,
-)
+REFERENCE = torchless_reference()
 
 
 @SCOPED

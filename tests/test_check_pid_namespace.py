@@ -21,6 +21,7 @@ from .check_support import (
     gone_within,
     marker,
     signals_from_outside,
+    torchless_reference,
 )
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 
@@ -86,13 +87,7 @@ def attempt(tmp_path, source: str) -> Job:
     )
 
 
-REFERENCE = Job(
-    str(FIXTURE_CONTENT / "solutions"),
-    "arith",
-    "check_add_one",
-    Candidate("reference", "add_one", "arith"),
-    torch=False,
-)
+REFERENCE = torchless_reference()
 
 
 @ROOT

@@ -90,11 +90,18 @@ def busy_core():
     """`SPINNERS` processes spinning on `CORE`, ended after the test. (Each in a session of
     its own: with autogroup scheduling the kernel shares a core out by session first, and the
     check has one of its own: in one, six spinners left it a third of the core.)"""
-    code = f"import os\nos.sched_setaffinity(0, {{{CORE}}})\nwhile True:\n    pass\n"
-    spinners = [
-        subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
-        for _ in range(SPINNERS)
-    ]
+    with spinning([CORE] * SPINNERS):
+        yield
+
+
+@contextlib.contextmanager
+def spinning(cores):
+    """A process spinning on each of `cores` (one per entry), each in a session of its own,
+    ended when the block ends."""
+    spinners = []
+    for core in cores:
+        code = f"import os\nos.sched_setaffinity(0, {{{core}}})\nwhile True:\n    pass\n"
+        spinners.append(subprocess.Popen([sys.executable, "-c", code], start_new_session=True))
     time.sleep(0.2)  # (each pinned itself)
     try:
         yield
@@ -520,17 +527,8 @@ def test_a_correct_check_slowed_by_a_busy_machine_is_not_slower_than_a_learners_
 def each_core_busy():
     """A spinner on each of the command's cores, each in a session of its own (`busy_core`):
     a check at its session's share of a core has half of one at least."""
-    spinners = []
-    for core in CORES:
-        code = f"import os\nos.sched_setaffinity(0, {{{core}}})\nwhile True:\n    pass\n"
-        spinners.append(subprocess.Popen([sys.executable, "-c", code], start_new_session=True))
-    time.sleep(0.2)  # (each pinned itself)
-    try:
+    with spinning(CORES):
         yield
-    finally:
-        for spinner in spinners:
-            spinner.kill()
-            spinner.wait()
 
 
 @pytest.fixture
