@@ -76,9 +76,9 @@ def end_with_the_keeper(keeper: int, replies: int) -> bool:
     pidfd of the keeper. False where there is no pidfd (a kernel before 5.3, not Linux, or the
     keeper gone already): the caller has the kernel kill this process with it instead.
 
-    A check can kill its worker's keeper (its parent, a process of the same user) where the
-    kernel does not scope its domain's signals (before Linux 6.12: `landlock`), and any other
-    process of the user can, wherever its check may be. The worker, killed with it, left what
+    A check can kill its worker's keeper (its parent, a process of the same user): a device
+    worker's Landlock domain is not scoped (`landlock.confine`), and any other process of the
+    user can, wherever its check may be. The worker, killed with it, left what
     its check had started to init, with no keeper to sweep it: a daemon (a double fork, a
     session of its own) ran on after the command had ended, and, holding the worker's replies
     (it inherited them), kept the command waiting to the check's time limit. This process is

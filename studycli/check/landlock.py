@@ -24,10 +24,8 @@ limit, after it reports), the sweeps of what it left (the worker's, the keeper's
 worker's `device_sweep`, from its own domain), the command's; and so is what the kernel sends,
 which no scope holds (a death signal, PR_SET_PDEATHSIG; SIGCHLD to a parent; a timer's
 SIGALRM). So is what a check signals in its own domain: itself (faulthandler's re-raised
-signal, `os.kill(os.getpid(), ...)`) and what it started. A device worker's checks run in the
-worker's domain: they signal the worker and what it started, as they did, and nothing outside
-it, its keeper among them (`device_worker.end_with_the_keeper` still sees to a keeper ended
-otherwise). Nothing studycli runs uses an abstract socket across the domain's border: the
+signal, `os.kill(os.getpid(), ...)`) and what it started. A device worker's domain is not
+scoped yet (`confine`: not run on a GPU so far), so its checks signal as before. Nothing studycli runs uses an abstract socket across the domain's border: the
 worker, its keeper and the command talk over socket pairs, which have no address
 (`protocol.one_way`), CUDA's MPS over sockets named in its pipe folder, a file's path, and
 Python's multiprocessing listens on a file's path too. Before that version the ruleset is made
@@ -69,10 +67,11 @@ SCOPED, SCOPED_ABI = ABSTRACT_UNIX_SOCKET | SIGNAL, 6
 PR_SET_NO_NEW_PRIVS = 38
 
 
-def prepare() -> None:
+def prepare(scoped: bool = True) -> None:
     """(In the worker that forks the checks, once: they inherit it.) Make the ruleset each
     check enters, where Landlock is there, and set no_new_privs (which a check needs to enter
-    it: set here, once, a check saves 30 us of its own start); else nothing."""
+    it: set here, once, a check saves 30 us of its own start); else nothing. Without `scoped`,
+    the ruleset is not scoped (`confine`)."""
     global _RESTRICT
     if _RESTRICT is not None or not sys.platform.startswith("linux"):
         return
@@ -82,7 +81,7 @@ def prepare() -> None:
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.syscall.restype = ctypes.c_long
-        ruleset = _ruleset(libc, ctypes)
+        ruleset = _ruleset(libc, ctypes, scoped)
         if ruleset < 0:
             return
         if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -105,9 +104,14 @@ def enter() -> bool:
 def confine() -> bool:
     """(A device worker, first thing, while it has one thread: a domain holds the thread
     that enters it and those it starts after, not the others.) Put this process in a domain
-    of its own, as `enter` does a check, and close the ruleset; whether it is in one."""
+    of its own, as `enter` does a check, and close the ruleset; whether it is in one.
+
+    Not scoped: CUDA's driver and its MPS client run in a device worker, and a scoped domain
+    (signals and abstract sockets kept inside) has not yet run on a GPU (the fifty-sixth
+    session's device time ran out before it could): a device check signals the processes of
+    its user, as before, until it has."""
     global _RESTRICT
-    prepare()
+    prepare(scoped=False)
     entered = enter()
     if _RESTRICT:
         os.close(_RESTRICT[2].value)  # (its checks run here, not in forks that enter it)
@@ -136,7 +140,7 @@ def abi(libc: Any = None) -> int:
     return max(int(version), 0)
 
 
-def _ruleset(libc: Any, ctypes: Any) -> int:
+def _ruleset(libc: Any, ctypes: Any, scoped: bool = True) -> int:
     """A ruleset that handles `HANDLED` and grants it beneath "/", scoped (`SCOPED`) where the
     kernel has `SCOPED_ABI`, as a descriptor (closed on exec; a forked check closes it,
     `contain.enter`, once in its domain); -1 where Landlock is off, or older than `LEAST_ABI`."""
@@ -144,7 +148,9 @@ def _ruleset(libc: Any, ctypes: Any) -> int:
     if version < LEAST_ABI:
         return -1
     ruleset = -1
-    if version >= SCOPED_ABI:  # (struct landlock_ruleset_attr up to its `scoped`, 24 bytes)
+    if (
+        scoped and version >= SCOPED_ABI
+    ):  # (struct landlock_ruleset_attr up to its `scoped`, 24 bytes)
         ruleset = _create(libc, ctypes, (ctypes.c_uint64 * 3)(HANDLED, 0, SCOPED))
     if ruleset < 0:  # (its first field alone, handled_access_fs, 8 bytes: as every ABI reads it)
         ruleset = _create(libc, ctypes, ctypes.c_uint64(HANDLED))
