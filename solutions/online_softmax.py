@@ -860,11 +860,7 @@ def _wrong_max_found_by_bools(x, block_size):
         next(j for j in range(rows.shape[-1]) if rows[i, j] >= top[i]) for i in range(len(rows))
     ]
     m = rows[torch.arange(len(rows)), where].reshape(*x.shape[:-1], 1)
-    e = torch.exp(x - m)
-    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
-    for start in range(0, x.shape[-1], block_size):
-        s = s + e[..., start : start + block_size].sum(dim=-1)
-    return e / s.unsqueeze(-1)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
 
 
 @fails_with("reduced 40 entries at once with amax")
@@ -875,11 +871,7 @@ def _wrong_max_through_dlpack(x, block_size):
 
     shared = np.from_dlpack(x.amax(dim=-1, keepdim=True).cpu())
     m = torch.from_numpy(shared.copy()).to(x.device)
-    e = torch.exp(x - m)
-    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
-    for start in range(0, x.shape[-1], block_size):
-        s = s + e[..., start : start + block_size].sum(dim=-1)
-    return e / s.unsqueeze(-1)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
 
 
 @fails_with("reduced 40 entries at once with argmax")
@@ -887,11 +879,7 @@ def _wrong_max_by_argmax(x, block_size):
     """The two-pass softmax whose row max is read at its place, found by argmax over the whole
     row (x.gather(-1, x.argmax(-1, keepdim=True))), then the sum of exp(x - max) by blocks."""
     m = x.gather(-1, x.argmax(dim=-1, keepdim=True))
-    e = torch.exp(x - m)
-    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
-    for start in range(0, x.shape[-1], block_size):
-        s = s + e[..., start : start + block_size].sum(dim=-1)
-    return e / s.unsqueeze(-1)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
 
 
 @fails_with("reduced 40 entries at once with sort")
@@ -899,11 +887,7 @@ def _wrong_max_by_sort(x, block_size):
     """The two-pass softmax whose row max is the last entry of the row sorted, then the sum of
     exp(x - max) by blocks."""
     m = x.sort(dim=-1).values[..., -1:]
-    e = torch.exp(x - m)
-    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
-    for start in range(0, x.shape[-1], block_size):
-        s = s + e[..., start : start + block_size].sum(dim=-1)
-    return e / s.unsqueeze(-1)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
 
 
 @fails_with("reduced 40 entries at once with einsum")
@@ -1106,11 +1090,7 @@ def _wrong_max_as_numbers(x, block_size):
     and put back with torch.tensor, then the sum of exp(x - max) block by block."""
     rows = x.reshape(-1, x.shape[-1])
     m = torch.tensor([row.max().item() for row in rows], dtype=x.dtype, device=x.device)
-    e = torch.exp(x - m.reshape(*x.shape[:-1], 1))
-    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
-    for start in range(0, x.shape[-1], block_size):
-        s = s + e[..., start : start + block_size].sum(dim=-1)
-    return e / s.unsqueeze(-1)
+    return _summed_by_blocks(torch.exp(x - m.reshape(*x.shape[:-1], 1)), block_size)
 
 
 @fails_with("reduced 40 entries at once with amax")
@@ -1134,11 +1114,7 @@ def _wrong_max_into_out_buffer(x, block_size):
     buf = torch.empty(x.shape[:-1], dtype=x.dtype, device=x.device)
     view = buf[...]
     torch.amax(x, -1, out=buf)
-    e = torch.exp(x - view.unsqueeze(-1))
-    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
-    for start in range(0, x.shape[-1], block_size):
-        s = s + e[..., start : start + block_size].sum(dim=-1)
-    return e / s.unsqueeze(-1)
+    return _summed_by_blocks(torch.exp(x - view.unsqueeze(-1)), block_size)
 
 
 def _variant_log_output(x, block_size):
