@@ -51,6 +51,7 @@ STARVED_SHARE = 1 / 3
 WANTED_SHARE = 0.5  # of its time, at least, that it ran or waited for a core to run
 LONGEST = 3.0  # times its limit that a starved check may run, at most
 LOOK_FLOOR = 0.1  # seconds between two looks at a starved check, at least
+GROUP_WAIT = 1.0  # seconds, at most, that `restore_group` waits for the kernel's rate limit
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # (/proc's clock ticks)
 
 
@@ -285,9 +286,6 @@ def restore_group(start: Standing) -> None:
             time.sleep(0.1)
         except OSError:
             return
-
-
-GROUP_WAIT = 1.0  # seconds, at most, that `restore_group` waits for the kernel's rate limit
 
 
 def _below(task: str, start: Standing) -> bool:

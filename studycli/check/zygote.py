@@ -156,7 +156,7 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
     if imported is not None:
         imported()
     if torch:
-        _torchscript_off()
+        _answers_unscripted()
     if config["device"] == "cpu" and torch:
         _without_cuda()
     if config["device"] == "cuda":
@@ -183,7 +183,7 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
     gc.enable()
 
 
-def _torchscript_off() -> None:
+def _answers_unscripted() -> None:
     """Have torch.jit.script and torch.jit.trace give back what they are given, run by Python,
     where it is not torch's own (before the solution modules and every attempt load): a
     scripted answer's operations ran in TorchScript's interpreter, out of the sight of `forbid`
