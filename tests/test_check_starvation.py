@@ -585,16 +585,19 @@ def test_a_check_that_lowers_its_sessions_autogroup_is_judged_by_its_limit(
 LEAVES_ITS_SCHEDULING = f"""
 import os, subprocess, time
 
+def group():
+    with open("/proc/self/autogroup") as file:
+        return file.read().split()[-1:]  # (empty: in no autogroup, see the test)
+
 def leaves(seconds):
     os.sched_setaffinity(0, [{CORE}])
     os.nice(19)
-    while subprocess.run(["sh", "-c", "echo 19 > /proc/self/autogroup"]).returncode:
+    while group() and subprocess.run(["sh", "-c", "echo 19 > /proc/self/autogroup"]).returncode:
         time.sleep(0.05)  # (unprivileged, one write each 0.1 s, of all processes: EAGAIN)
     return seconds
 
 def finds(seconds):
-    with open("/proc/self/autogroup") as group:
-        return sorted(os.sched_getaffinity(0)), os.nice(0), group.read().split()[-1]
+    return sorted(os.sched_getaffinity(0)), os.nice(0), group()
 
 def leaves_it(impl, device="cpu"):
     impl(1)
@@ -611,9 +614,11 @@ def test_a_device_check_leaves_its_worker_as_it_found_it(solutions, warm, group_
     starved or not; the command's session at autogroup nice 19). The worker puts its threads'
     back after each check, or, where Linux lets it not (a nice lowered, unprivileged), is
     retired, and the command its autogroup (unprivileged, the worker's /proc is root's): the
-    next check finds the command's."""
-    with open("/proc/self/autogroup") as group:
-        found = (sorted(CORES), os.nice(0), group.read().split()[-1])
+    next check finds the command's. (A session that no process of it began with setsid, as
+    under a runner that pid 1 started, is in no autogroup: /proc/self/autogroup reads empty,
+    and is not written.)"""
+    group = Path("/proc/self/autogroup").read_text().split()[-1:]  # (see LEAVES_ITS_SCHEDULING)
+    found = (sorted(CORES), os.nice(0), group)
     (solutions / "leaves.py").write_text(LEAVES_ITS_SCHEDULING.format(found=found))
     for function, checker in [("leaves", "leaves_it"), ("finds", "finds_it")] * 2:
         reference = Candidate("reference", function, "leaves")
