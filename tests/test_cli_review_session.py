@@ -390,10 +390,10 @@ def test_ctrl_c_in_an_editor_that_takes_it_is_the_editors(session, tmp_path):
     answer.write_text("def add_one(x):\n    return x + 1\n")
     editor = tmp_path / "editor.py"
     editor.write_text(  # it saves once it has had its Ctrl-C, however late that comes
-        "import shutil, signal, sys, threading\n"
+        "import os, shutil, signal, sys, threading\n"
         "got = threading.Event()\n"
-        "def mine(*_):\n"
-        "    print('editor: Ctrl-C is mine', flush=True)\n"
+        "def mine(*_):  # (os.write: the Ctrl-C may come while print('editing') flushes)\n"
+        "    os.write(1, b'editor: Ctrl-C is mine\\n')\n"
         "    got.set()\n"
         "signal.signal(signal.SIGINT, mine)\n"
         "print('editing', flush=True)\n"
