@@ -3,6 +3,7 @@
 Cards: online-softmax (coding), online-softmax-rescaling-derivation (derivation).
 """
 
+import collections
 import contextlib
 import functools
 from contextlib import contextmanager
@@ -261,6 +262,22 @@ _TO_NUMBERS = frozenset(
     | {"__bool__", "__dlpack__"}
 )
 _SHARING = frozenset({"numpy", "__array__", "__dlpack__"})  # (their array shares the memory)
+
+
+def _numbers_out(result):
+    """Whether a torch call's result holds a tensor's values outside torch, whatever the call's
+    name: text (repr, str, format: print(x) too, and a number parsed back from it), a float, a
+    numpy array, the storage's bytes (pickle reads them by untyped_storage). Ints are left to
+    the names of `_TO_NUMBERS`: sizes, strides and dims are ints read off a tensor's shape."""
+    return (
+        isinstance(
+            result,
+            (float, complex, str, bytes, bytearray, torch.UntypedStorage, torch.TypedStorage),
+        )
+        or type(result).__module__ == "numpy"
+    )
+
+
 # Writes into the first argument's storage: methods named with one trailing underscore
 # (add_, copy_), and these operators; other dunders (__getitem__, __eq__) write nothing
 _IN_PLACE = frozenset(
@@ -289,18 +306,35 @@ def _storage(tensor):
         return None
 
 
-def _merged(ways):
-    """The widest reduction among several ways into a value, any second pass among them, and
-    the last step at which numbers from outside torch went into any of them."""
-    widest = max(ways, key=lambda way: way["count"], default={"count": 0, "name": ""})
-    second = any(way["second pass"] for way in ways)
-    numbers_in = max((way["numbers in"] for way in ways), default=0)
+_NOT_AHEAD = (0, 0, 0, "")  # (entries read past what the pass allowed, entries read, blocks, via)
+
+
+def _way(count=0, name="", second=False, numbers_in=0, of=frozenset(), ahead=_NOT_AHEAD):
+    """One way into a value, as `_merged` takes them."""
     return {
-        "count": widest["count"],
-        "name": widest["name"],
+        "count": count,
+        "name": name,
         "second pass": second,
         "numbers in": numbers_in,
+        "of": of,
+        "ahead": ahead,
     }
+
+
+def _merged(ways):
+    """The widest reduction among several ways into a value, any second pass among them, the
+    last step at which numbers from outside torch went into any of them, the entries of the
+    input they are made of ("of", their positions in it), and the furthest any of them read
+    the input out of torch ahead of the pass ("ahead")."""
+    widest = max(ways, key=lambda way: way["count"], default={"count": 0, "name": ""})
+    return _way(
+        widest["count"],
+        widest["name"],
+        any(way["second pass"] for way in ways),
+        max((way["numbers in"] for way in ways), default=0),
+        frozenset().union(*(way["of"] for way in ways)),
+        max((way["ahead"] for way in ways), default=_NOT_AHEAD),
+    )
 
 
 # (a shape, as in out.reshape(x.shape), is read off a tensor: not numbers a result left torch as)
@@ -353,8 +387,12 @@ _KEEPING = frozenset(
 )
 # Tests of a whole tensor, answered by one bool (torch.isfinite(x).all(), asserted, to check
 # the input): not counted, or a check of the input, which gives no number, would be refused
-# where a later literal (float("-inf")) goes into the output. Left open by this: a max found
-# by bisection, `if (row > c).any()` sixty times, as exotic as a max taken in numpy.
+# where a later literal (float("-inf")) goes into the output. Nor is what they are made of read
+# out by one (`_watched_reductions`, "of"). Left open by this: a max found by bisection,
+# `if (row > c).any()` sixty times, then a sum by blocks: each bool is a test of the whole row
+# read out before the pass, as a check of the input's is, and whether the answer then raises
+# or moves c is Python's doing, unseen (a max found by `if entry > top` on each entry is seen:
+# each bool is made of two entries, not a test of the row).
 _TESTS = frozenset({"all", "any", "allclose", "equal"})
 # Counts of the entries a test holds for (torch.isnan(x).sum() or count_nonzero, asserted 0,
 # to check the input): what any() tells, a number of entries, and no more; not counted either
@@ -503,7 +541,7 @@ def _einsum_gathered(args):
 
 
 @contextmanager
-def _watched_reductions(rows=1):
+def _watched_reductions(rows=1, source=None, block_size=None):
     """Watch the torch calls in the block; yield `reach`, which tells of a value the call
     returned the reduction (max, sum, ...) in its making that gathered the most entries into
     one output value (of an input of `rows` rows), as {"count": entries, "name": the routine},
@@ -525,11 +563,25 @@ def _watched_reductions(rows=1):
     numbers from outside torch went into the value afterwards (torch.tensor(values), x - m,
     a slice's bounds, but not a shape): they may be those; so does a bool read off one (an `if`
     on it). A check of the answer's own on its output (out.sum(-1) near 1, asserted, with
-    torch.allclose or .item()) makes nothing the output is made of, and is free."""
+    torch.allclose or .item()) makes nothing the output is made of, and is free.
+
+    What the answer reads out of `source` (the input it was given) is followed as well: the
+    entries of it that each value left torch with are made of ("of", their positions: a view
+    holds those it views, any other tensor those its operands held; a test or a count of the
+    entries, `_TESTS` and `_COUNTS`, none). Python's and numpy's arithmetic on them is not
+    seen, but where numbers come back into a reduction of the pass, the row may have been
+    looked at already: a reduction whose operands took numbers after more of a row was read
+    out than the pass had gathered in torch, plus one block of `block_size` ("ahead"), gave
+    a max found outside torch over the whole row to a pass that only sums (x.numpy().max(-1),
+    max(row.tolist()), float(entry) for each, repr(row) parsed back, `if entry > top` on
+    each). A pass wholly in Python floats or numpy gathers nothing in torch and is free, as
+    is one that reads each block out as it reaches it."""
     from torch.overrides import TorchFunctionMode
 
     made: dict = {}  # id or storage -> (tensor, what went into it), alive while watched
-    escapes: list = []  # (step, what went into the value) for each value that left torch
+    escapes: list = []  # (step, what went into the value, by what) for each value that left torch
+    source_key = None if source is None else _storage(source)
+    n = 1 if source is None else max(source.shape[-1] if source.dim() else 1, 1)
     steps = [0]  # the torch calls watched so far
     kept: dict[int, tuple] = {}  # id -> (tensor, the blocks it was made of), alive while watched
     gathered: set = set()  # the blocks reduced so far, as (id of their base, offset in it)
@@ -603,16 +655,47 @@ def _watched_reductions(rows=1):
             values = (*args, *(kwargs or {}).values())
             numbers_in = steps[0] if _takes_numbers(values) else 0
             carried = _merged(
-                [{"count": count, "name": name, "second pass": second, "numbers in": numbers_in}]
+                [_way(count, name, second, numbers_in)]
                 + [into(value) for value in _tensors_in(values)]
             )
+            if name in _TESTS or name == "count_nonzero" or (name in _COUNTS and not count):
+                carried["of"] = frozenset()  # (a bool or a count of entries: none of them)
+            if gathers:
+                carried["ahead"] = max(carried["ahead"], read_ahead(carried["numbers in"]))
             carry(func, args, kwargs or {}, result, carried)
             return result
 
+    def read_ahead(numbers_in):
+        """How far the numbers read out of the input before `numbers_in` (the last step at
+        which numbers went into a gathering's operands) run ahead of the pass: a pass may
+        have read out the blocks it has gathered in torch and the next (one ahead, as a
+        pipelined pass prefetches); more of a row means the row was looked at before the
+        sum over its earlier blocks was formed."""
+        read = [way for step, way, _ in escapes if step < numbers_in and way["of"]]
+        if not read or block_size is None:
+            return _NOT_AHEAD
+        per_row = collections.Counter(at // n for at in frozenset().union(*(w["of"] for w in read)))
+        most = max(per_row.values())
+        allowed = (len(gathered) + 1) * block_size
+        widest = max(read, key=lambda way: len(way["of"]))
+        via = next(via for _, way, via in escapes if way is widest)
+        return (most - allowed, most, len(gathered), via) if most > allowed else _NOT_AHEAD
+
     def into(value):
-        """What went into a tensor: its own making, and whatever was written into its storage."""
-        ways = [made.get(id(value), (None, None))[1], made.get(_storage(value), (None, None))[1]]
-        return _merged([way for way in ways if way])
+        """What went into a tensor: its own making and whatever was written into its storage;
+        a view of the input is made of the entries it views (and what was written there)."""
+        stored = made.get(_storage(value), (None, None))[1]
+        merged = _merged([way for way in (made.get(id(value), (None, None))[1], stored) if way])
+        if source_key is not None and _storage(value) == source_key:
+            merged["of"] = viewed(value) | (stored["of"] if stored else frozenset())
+        return merged
+
+    def viewed(value):
+        """The positions in the input (its entries in order) of the entries that `value`, a
+        view of it, holds."""
+        places = torch.arange(source.untyped_storage().nbytes() // source.element_size())
+        at = places.as_strided(value.shape, value.stride(), value.storage_offset())
+        return frozenset(at.reshape(-1).tolist())
 
     def carry(func, args, kwargs, result, carried):
         name = getattr(func, "__name__", "")
@@ -620,8 +703,8 @@ def _watched_reductions(rows=1):
         written = list(_tensors_in((kwargs.get("out"),)))  # torch.amax(x, -1, out=buf)
         if name in _IN_PLACE or (name.endswith("_") and not name.endswith("__")):
             written += list(_tensors_in(args[:1]))  # x[...] = v, x.copy_(v)
-        if name in _TO_NUMBERS:
-            escapes.append((steps[0], carried))
+        if name in _TO_NUMBERS or _numbers_out(result):
+            escapes.append((steps[0], carried, name.strip("_")))
             if name in _SHARING:  # numpy may write the tensor's memory from here on, unwatched
                 written += list(_tensors_in(args[:1]))
                 carried = _merged([carried, {**carried, "numbers in": steps[0]}])
@@ -635,7 +718,7 @@ def _watched_reductions(rows=1):
         tensors = list(_tensors_in((value,)))
         made_of = _merged([into(out) for out in tensors])
         last_numbers = made_of["numbers in"] if tensors else steps[0] + 1
-        left = [way for step, way in escapes if step < last_numbers]  # (maybe went in)
+        left = [way for step, way, _ in escapes if step < last_numbers]  # (maybe went in)
         return _merged([made_of, *left])
 
     with _Reductions():
@@ -647,15 +730,19 @@ def _check_block_by_block(impl, gen, device):
     whole row (n entries) at once, as the max and the sum of a two-pass softmax do. A loop over
     blocks reduces block_size entries at a time, and a vectorised form that reduces each block
     and then combines the ceil(n / block_size) block summaries reduces fewer than n; code
-    in plain Python floats makes no torch reduction at all. (Nor does a max taken in numpy or
-    Python numbers, x.numpy().max(-1) or max(row) over x.tolist(): such code is no more
-    seen than a correct answer in Python floats is, and is left to the card's word.)"""
+    in plain Python floats makes no torch reduction at all. A max taken in numpy or Python
+    numbers, x.numpy().max(-1) or max(row) over x.tolist(), is seen where the pass that sums
+    by blocks in torch takes it: the whole row was read out of torch before the sum over its
+    first block was formed (`_watched_reductions`, "ahead"). A two-pass answer wholly in
+    Python floats reads the row as a correct one in Python floats does and is no more seen:
+    left to the card's word."""
     for shape, block_size in (((3, 40), 8), ((2, 23), 5), ((37,), 2)):
         x = torch.randn(*shape, generator=gen).to(device) * 3.0
         n = shape[-1]
         what = f"online_softmax({describe(x)}, block_size={block_size})"
-        with _watched_reductions(x.numel() // n) as reach:
-            got = call(impl, what, x.clone(), block_size)
+        given = x.clone()
+        with _watched_reductions(x.numel() // n, given, block_size) as reach:
+            got = call(impl, what, given, block_size)
         widest = reach(got)
         expect(
             widest["count"] < n,
@@ -672,6 +759,18 @@ def _check_block_by_block(impl, gen, device):
             "went back to an earlier block to gather more after reducing later ones: a max over "
             "the blocks, then a sum over them again, is the two-pass softmax done block by "
             "block; the online one folds each block into (m, s) once, as it reads it",
+            hint=TWO_PASS_HINT,
+        )
+        _, read, blocks, via = widest["ahead"]
+        expect(
+            not read,
+            what,
+            f"read {read} entries of a row out of torch (by {via}) when its pass had gathered "
+            f"{blocks} block(s) of {block_size} in torch, and put numbers back into that "
+            "pass: a max taken over the whole row outside torch (numpy, Python's max, a "
+            "number parsed from text), then a sum of exp(x - max) by blocks, is the two-pass "
+            "softmax. Read each block out as the pass reaches it, or do the whole pass in "
+            "Python floats or numpy",
             hint=TWO_PASS_HINT,
         )
         assert_close(got, torch.softmax(x.double(), dim=-1), what, atol=1e-6, rtol=1e-5)
@@ -1117,6 +1216,69 @@ def _wrong_max_into_out_buffer(x, block_size):
     return _summed_by_blocks(torch.exp(x - view.unsqueeze(-1)), block_size)
 
 
+@fails_with("read 40 entries of a row out of torch (by numpy)")
+def _wrong_max_in_numpy(x, block_size):
+    """The two-pass softmax whose row max is taken in numpy (x.numpy().max(-1)), then the sum
+    of exp(x - max) block by block in torch."""
+    m = torch.from_numpy(x.cpu().numpy().max(axis=-1, keepdims=True)).to(x.device)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
+@fails_with("read 40 entries of a row out of torch (by tolist)")
+def _wrong_max_of_listed_rows(x, block_size):
+    """The two-pass softmax whose row max is Python's max over the row as a list (tolist),
+    then the sum of exp(x - max) block by block in torch."""
+    rows = x.reshape(-1, x.shape[-1])
+    m = torch.tensor([max(row.tolist()) for row in rows], dtype=x.dtype, device=x.device)
+    return _summed_by_blocks(torch.exp(x - m.reshape(*x.shape[:-1], 1)), block_size)
+
+
+@fails_with("read 40 entries of a row out of torch (by float)")
+def _wrong_max_of_entry_floats(x, block_size):
+    """The two-pass softmax whose row max is Python's max over float(t) of each entry, then
+    the sum of exp(x - max) block by block in torch."""
+    rows = x.reshape(-1, x.shape[-1])
+    m = torch.tensor([max(float(t) for t in row) for row in rows], dtype=x.dtype)
+    return _summed_by_blocks(torch.exp(x - m.to(x.device).reshape(*x.shape[:-1], 1)), block_size)
+
+
+@fails_with("reduced 40 entries at once with amax")
+def _wrong_max_through_format(x, block_size):
+    """The two-pass softmax whose row max (amax) leaves torch as text, f"{row.amax():.9g}",
+    and is parsed back by float(), then the sum of exp(x - max) block by block."""
+    rows = x.reshape(-1, x.shape[-1])
+    m = torch.tensor([float(f"{row.amax():.9g}") for row in rows], dtype=x.dtype)
+    return _summed_by_blocks(torch.exp(x - m.to(x.device).reshape(*x.shape[:-1], 1)), block_size)
+
+
+@fails_with("read 40 entries of a row out of torch (by repr)")
+def _wrong_max_of_repr(x, block_size):
+    """The two-pass softmax whose row max is Python's max over the row's repr() parsed back
+    (its entries to 4 decimals: a max need not be exact), then the sum of exp(x - max) block
+    by block."""
+    rows = x.reshape(-1, x.shape[-1])
+    listed = [repr(row).partition("[")[2].partition("]")[0].split(",") for row in rows]
+    m = torch.tensor([max(float(v) for v in row) for row in listed], dtype=x.dtype)
+    return _summed_by_blocks(torch.exp(x - m.to(x.device).reshape(*x.shape[:-1], 1)), block_size)
+
+
+@fails_with("read 40 entries of a row out of torch (by bool)")
+def _wrong_max_by_comparisons(x, block_size):
+    """The two-pass softmax whose row max is found by comparing entries, `if entry > m: m =
+    entry` over each row (a bool read out of torch per entry, no number), then the sum of
+    exp(x - max) block by block."""
+    rows = x.reshape(-1, x.shape[-1])
+    found = []
+    for row in rows:
+        top = row[0]
+        for entry in row:
+            if entry > top:
+                top = entry
+        found.append(top)
+    m = torch.stack(found).reshape(*x.shape[:-1], 1)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
 def _variant_log_output(x, block_size):
     """Keeps (m, s), then outputs exp((x - m) - log s): x - m is exact, log s small."""
     m, s = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
@@ -1138,6 +1300,38 @@ def _variant_scalar_loop(x, block_size):
             m = m_new
         out.append([math.exp(v - m) / s for v in row])
     return torch.tensor(out, dtype=x.dtype, device=x.device).reshape(x.shape)
+
+
+def _variant_numpy_blocks(x, block_size):
+    """The whole pass in numpy: x read out once (numpy()), its blocks folded into (m, s) as
+    numpy arrays, the output made in numpy and brought back by torch.from_numpy."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    xn = x.cpu().numpy()
+    m = np.full(xn.shape[:-1], -np.inf, dtype=xn.dtype)
+    s = np.zeros(xn.shape[:-1], dtype=xn.dtype)
+    for start in range(0, xn.shape[-1], block_size):
+        block = xn[..., start : start + block_size]
+        m_new = np.maximum(m, block.max(axis=-1))
+        s = s * np.exp(m - m_new) + np.exp(block - m_new[..., None]).sum(axis=-1)
+        m = m_new
+    return torch.from_numpy(np.exp(xn - m[..., None]) / s[..., None]).to(x.device)
+
+
+def _variant_block_max_as_numbers(x, block_size):
+    """Each block's max taken in Python (max of the block's tolist(), row by row) as it is
+    read, its sum of exp(block - m_new) in torch: numbers out of a block, back into the pass
+    at that block."""
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros_like(m)
+    for start in range(0, x.shape[-1], block_size):
+        block = x[..., start : start + block_size]
+        listed = block.reshape(-1, block.shape[-1]).tolist()
+        top = torch.tensor([max(row) for row in listed], dtype=x.dtype, device=x.device)
+        m_new = torch.maximum(m, top.reshape(m.shape))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
 
 
 # --- checker: running_stats_update ------------------------------------------------------------
@@ -1588,6 +1782,12 @@ WRONG_ANSWERS = {
         _wrong_in_place,
         _wrong_upcast,
         _wrong_max_as_numbers,
+        _wrong_max_in_numpy,
+        _wrong_max_of_listed_rows,
+        _wrong_max_of_entry_floats,
+        _wrong_max_through_format,
+        _wrong_max_of_repr,
+        _wrong_max_by_comparisons,
         _wrong_two_pass_in_the_output,
         _wrong_max_into_out_buffer,
         _wrong_max_found_by_bools,
@@ -1619,6 +1819,8 @@ WRONG_ANSWERS = {
 CORRECT_VARIANTS = {
     "online_softmax": [
         _variant_scalar_loop,
+        _variant_numpy_blocks,
+        _variant_block_max_as_numbers,
         _variant_vectorised_blocks,
         _variant_output_block_by_block,
         _variant_rows_output_block_by_block,
