@@ -7,6 +7,8 @@ case g~(w, x) = w - x, a_k = 1/k: w_k = w_(k-1) + (x_k - w_(k-1)) / k.
 """
 
 import math
+import random
+import time
 
 from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
 
@@ -145,8 +147,9 @@ class _Sample(float):
     then does O(n^2) work unseen (no overflow either, each term divided first); with samples
     that count, the reference does 4 operations per sample (x - w, / k, w +, float(w)) and
     that re-sum about n (1,001 per sample at n = 1000: a division and an addition for each
-    past sample). Still a float, as the prompt promises. A number taken out as a plain float (float(x), numpy's array of xs: one
-    operation each) is no longer followed."""
+    past sample). Still a float, as the prompt promises. A number taken out as a plain float
+    (float(x), numpy's array of xs: one operation each) is no longer followed: work on it is
+    timed instead (`_check_time_linear_in_n`)."""
 
     ops = 0
 
@@ -282,6 +285,61 @@ def check_incremental_mean(impl, device="cpu") -> None:
             hint="re-summing the past samples (a copy of them too) for every k does about n²/2 "
             "operations; update the previous mean: w_k = w_(k-1) + (x_k - w_(k-1)) / k",
         )
+    _check_time_linear_in_n(impl)
+
+
+# A copy of the samples as plain floats (float(x), numpy's array of xs) leaves the count: the
+# work done on it is seen only as time. O(1) work per sample takes about 4x the CPU time for 4x
+# the samples (3.8-4.2 for the reference and the variants, 2^9 to 2^15 samples, measured); a
+# re-sum of a plain-float copy for every k about 16x (15.3-16.1); numpy's re-sum, (a[:k] /
+# k).sum(), whose calls' overhead is linear, 5.1, 7.4 and 12.5 over the three steps: the last
+# step is taken only where the one before grew faster than linear (LINEAR)
+TIME_SIZES = (2**9, 2**11, 2**13, 2**15)
+TIME_RATIO = 8.0  # (at most, for 4x the samples: 2x the linear 4, half the quadratic 16)
+LINEAR = 5.0  # (a ratio up to this at 2^11 -> 2^13 ends the steps: linear, with a margin)
+
+
+def _best_time(impl, samples, rounds=3):
+    """The best CPU time of `rounds` calls on the samples (CPU time, not wall time: on a busy
+    machine the time spent waiting for a core is not counted)."""
+    best = float("inf")
+    for _ in range(rounds):
+        arg = _CountedList(samples)
+        start = time.process_time()
+        call(impl, f"incremental_mean(a list of {len(samples)} samples)", arg)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def _check_time_linear_in_n(impl):
+    """Time the answer on 4x more samples at each step while its time grows faster than
+    linear, so that a slow answer fails on the first size that exposes it (a re-sum in Python
+    at 2^11 samples, 0.07 s a call; numpy's at 2^15, 0.5 s) and an O(1) one stops at 2^13
+    (0.013 s a call for the reference)."""
+    rng = random.Random(3)
+    samples = [_Sample(rng.gauss(0.5, 10.0)) for _ in range(TIME_SIZES[-1])]
+    t_small = _best_time(impl, samples[: TIME_SIZES[0]])
+    for step, (small, large) in enumerate(zip(TIME_SIZES, TIME_SIZES[1:])):
+        t_large = _best_time(impl, samples[:large])
+        for _ in range(2):  # a busy machine still perturbs CPU time a little: re-measure
+            if t_large < TIME_RATIO * t_small:
+                break
+            t_small = min(t_small, _best_time(impl, samples[:small], 1))
+            t_large = min(t_large, _best_time(impl, samples[:large], 1))
+        ratio = t_large / max(t_small, 1e-6)
+        expect(
+            ratio < TIME_RATIO,
+            f"incremental_mean(a list of {small} samples) vs (a list of {large})",
+            f"took {ratio:.1f}x the CPU time for 4x the samples ({t_small:.3f} s for {small}, "
+            f"{t_large:.3f} s for {large}), where O(1) work per sample takes about 4x: the "
+            "work grows as n²",
+            hint="re-summing the past samples for every k is O(n²), also on a copy of them as "
+            "plain floats (or a numpy array), where the count of operations does not follow "
+            "them; update the previous mean: w_k = w_(k-1) + (x_k - w_(k-1)) / k",
+        )
+        if step >= 1 and ratio <= LINEAR:
+            return
+        t_small = t_large
 
 
 @fails_with("1/(k + 1)")
@@ -392,6 +450,39 @@ def _wrong_copy_then_statistics_mean(xs):
     return [float(statistics.mean(copy[:k])) for k in range(1, len(copy) + 1)]
 
 
+@fails_with("the CPU time for 4x the samples")
+def _wrong_floats_copy_then_resum(xs):
+    """Copies xs as plain Python floats (float(x): one counted operation each) and re-sums the
+    copy's prefixes, each sample divided by k first: no sum overflows, n reads and n counted
+    operations, but O(n²) work on numbers the count no longer follows."""
+    copy = [float(x) for x in xs]
+    return [sum(v / k for v in copy[:k]) for k in range(1, len(copy) + 1)]
+
+
+@fails_with("the CPU time for 4x the samples")
+def _wrong_floats_copy_then_fsum(xs):
+    """Copies xs as plain Python floats and takes each prefix's mean by math.fsum over the
+    terms x / k, made by map in C: O(n²) work with no Python loop over the past samples."""
+    import itertools
+    import operator
+
+    copy = [float(x) for x in xs]
+    return [
+        math.fsum(map(operator.truediv, copy[:k], itertools.repeat(k)))
+        for k in range(1, len(copy) + 1)
+    ]
+
+
+@fails_with("the CPU time for 4x the samples")
+def _wrong_array_copy_then_resum(xs):
+    """Copies xs into a numpy array (reading each sample once, one conversion each) and takes
+    each prefix's mean as (a[:k] / k).sum(): no overflow, O(n²) work in numpy."""
+    import numpy as np
+
+    a = np.array(xs, dtype=np.float64)
+    return [float((a[:k] / k).sum()) for k in range(1, len(a) + 1)]
+
+
 @fails_with("not only the last")
 def _wrong_last_mean_only(xs):
     """Returns the last running mean alone, a float, where the card asks for all n of them
@@ -462,6 +553,17 @@ def _variant_index_loop(xs):
     means, w = [], 0.0
     for i in range(len(xs)):
         w += (xs[i] - w) / (i + 1)
+        means.append(w)
+    return means
+
+
+def _variant_plain_floats(xs):
+    """Each sample taken out as a plain float as it is read (map(float, xs): ints accepted as
+    floats), the update in plain floats from there: O(1) per sample, the count sees only the
+    conversions."""
+    means, w = [], 0.0
+    for k, x in enumerate(map(float, xs), start=1):
+        w += (x - w) / k
         means.append(w)
     return means
 
@@ -687,6 +789,9 @@ WRONG_ANSWERS = {
         _wrong_copy_then_resum,
         _wrong_copy_then_resum_scaled,
         _wrong_copy_then_statistics_mean,
+        _wrong_floats_copy_then_resum,
+        _wrong_floats_copy_then_fsum,
+        _wrong_array_copy_then_resum,
         _wrong_means_into_xs,
         _wrong_generator,
         _wrong_last_mean_only,
@@ -700,5 +805,6 @@ CORRECT_VARIANTS = {
         _variant_index_loop,
         _variant_no_overflow_for_opposite_signs,
         _variant_compensated,
+        _variant_plain_floats,
     ],
 }
