@@ -307,10 +307,12 @@ def _storage(tensor):
 
 
 _NOT_AHEAD = (0, 0, 0, "")  # (entries read past what the pass allowed, entries read, blocks, via)
+_NONE = frozenset()
 
 
-def _way(count=0, name="", second=False, numbers_in=0, of=frozenset(), ahead=_NOT_AHEAD):
-    """One way into a value, as `_merged` takes them."""
+def _way(count=0, name="", second=False, numbers_in=0, of=_NONE, ahead=_NOT_AHEAD, **more):
+    """One way into a value, as `_merged` takes them ("against" and "tested": see
+    `_watched_reductions`)."""
     return {
         "count": count,
         "name": name,
@@ -318,6 +320,8 @@ def _way(count=0, name="", second=False, numbers_in=0, of=frozenset(), ahead=_NO
         "numbers in": numbers_in,
         "of": of,
         "ahead": ahead,
+        "against": more.get("against", _NONE),
+        "tested": more.get("tested", _NONE),
     }
 
 
@@ -334,6 +338,8 @@ def _merged(ways):
         max((way["numbers in"] for way in ways), default=0),
         frozenset().union(*(way["of"] for way in ways)),
         max((way["ahead"] for way in ways), default=_NOT_AHEAD),
+        against=frozenset().union(*(way["against"] for way in ways)),
+        tested=frozenset().union(*(way["tested"] for way in ways)),
     )
 
 
@@ -388,16 +394,17 @@ _KEEPING = frozenset(
 # Tests of a whole tensor, answered by one bool (torch.isfinite(x).all(), asserted, to check
 # the input): not counted, or a check of the input, which gives no number, would be refused
 # where a later literal (float("-inf")) goes into the output. Nor is what they are made of read
-# out by one (`_watched_reductions`, "of"). Left open by this: a max found by bisection,
-# `if (row > c).any()` sixty times, then a sum by blocks: each bool is a test of the whole row
-# read out before the pass, as a check of the input's is, and whether the answer then raises
-# or moves c is Python's doing, unseen (a max found by `if entry > top` on each entry is seen:
-# each bool is made of two entries, not a test of the row).
+# out by one (`_watched_reductions`, "of"), but a test against numbers is (`TESTS_AHEAD`).
 _TESTS = frozenset({"all", "any", "allclose", "equal"})
 # Counts of the entries a test holds for (torch.isnan(x).sum() or count_nonzero, asserted 0,
 # to check the input): what any() tells, a number of entries, and no more; not counted either
 # (a sum of bools was refused as 'reduced 120 entries at once with sum' where any() passed)
 _COUNTS = frozenset({"sum", "nansum"})  # (of a bool tensor; count_nonzero of any)
+# Tests of entries that numbers from outside went into (row > c, x.abs() < 1e30, any() or
+# all() of them) the pass may make of a row ahead of it: one tells where the row lies about
+# one number (a guard: any entry above 1e30?) and finds no max; a second, its number chosen
+# after the first's answer, is a search, as a bisection's sixty are (`_watched_reductions`)
+TESTS_AHEAD = 1
 
 
 @functools.cache
@@ -427,10 +434,7 @@ def _registered_keeping():
         aliases = [r.alias_info for r in schema.returns]  # (a view: Tensor(a), not out's a!)
         if namespace == "aten" and aliases and all(a and not a.is_write for a in aliases):
             names.add(name)
-    for name in dir(torch.ops.aten):
-        packet = getattr(torch.ops.aten, name, None)
-        overloads = packet.overloads() if hasattr(packet, "overloads") else ()
-        tags = {tag for ov in overloads for tag in getattr(packet, ov).tags}
+    for name, tags in _aten_tags().items():
         if torch.Tag.pointwise in tags or torch.Tag.view_copy in tags:
             names.add(name)
     # (less two views that sum: sum_to_size's for autograd, a sparse tensor's coalesce, which
@@ -441,6 +445,31 @@ def _registered_keeping():
         if target in keeping or name in keeping:
             keeping |= {name, target}
     return frozenset(keeping)
+
+
+@functools.cache
+def _aten_tags():
+    """The tags of each of aten's operators, over its overloads."""
+    tagged = {}
+    for name in dir(torch.ops.aten):
+        packet = getattr(torch.ops.aten, name, None)
+        overloads = packet.overloads() if hasattr(packet, "overloads") else ()
+        tagged[name] = {tag for ov in overloads for tag in getattr(packet, ov).tags}
+    return tagged
+
+
+@functools.cache
+def _pointwise():
+    """The names of the routines that compute each entry from the operands' entries at its
+    place (aten's pointwise tag, and their aliases: gt and greater, sub and subtract), as the
+    watch names them."""
+    names = {
+        bare_name(name).rstrip("_")
+        for name, tags in _aten_tags().items()
+        if torch.Tag.pointwise in tags
+    }
+    names |= {name for name, target in _aliases() if target in names}
+    return frozenset(names)
 
 
 def _aliases():
@@ -575,7 +604,11 @@ def _watched_reductions(rows=1, source=None, block_size=None):
     a max found outside torch over the whole row to a pass that only sums (x.numpy().max(-1),
     max(row.tolist()), float(entry) for each, repr(row) parsed back, `if entry > top` on
     each). A pass wholly in Python floats or numpy gathers nothing in torch and is free, as
-    is one that reads each block out as it reaches it."""
+    is one that reads each block out as it reaches it. A test's bool holds no entry, but
+    where numbers from outside went into what it tests ("against": row > c, the entries
+    against c), the entries are "tested": more than `TESTS_AHEAD` such tests of a row past
+    the pass read it as its entries would (a bisection's `(row > c).any()`), where a guard
+    of the input (torch.isfinite(x).all(), (x.abs() > 1e30).any()) is free."""
     from torch.overrides import TorchFunctionMode
 
     made: dict = {}  # id or storage -> (tensor, what went into it), alive while watched
@@ -654,12 +687,14 @@ def _watched_reductions(rows=1, source=None, block_size=None):
             steps[0] += 1
             values = (*args, *(kwargs or {}).values())
             numbers_in = steps[0] if _takes_numbers(values) else 0
-            carried = _merged(
-                [_way(count, name, second, numbers_in)]
-                + [into(value) for value in _tensors_in(values)]
-            )
+            operands = [into(value) for value in _tensors_in(values)]
+            carried = _merged([_way(count, name, second, numbers_in), *operands])
+            mine = [bool(way["of"]) for way in operands]  # (made of the input's entries)
+            if name in _pointwise() and any(mine) and (numbers_in or not all(mine)):
+                carried["against"] = carried["against"] | carried["of"]
             if name in _TESTS or name == "count_nonzero" or (name in _COUNTS and not count):
-                carried["of"] = frozenset()  # (a bool or a count of entries: none of them)
+                carried["tested"] = carried["tested"] | carried["against"]
+                carried["of"] = carried["against"] = _NONE  # (a bool, a count: no entry)
             if gathers:
                 carried["ahead"] = max(carried["ahead"], read_ahead(carried["numbers in"]))
             carry(func, args, kwargs or {}, result, carried)
@@ -671,14 +706,23 @@ def _watched_reductions(rows=1, source=None, block_size=None):
         have read out the blocks it has gathered in torch and the next (one ahead, as a
         pipelined pass prefetches); more of a row means the row was looked at before the
         sum over its earlier blocks was formed."""
-        read = [way for step, way, _ in escapes if step < numbers_in and way["of"]]
-        if not read or block_size is None:
+        if block_size is None:
             return _NOT_AHEAD
-        per_row = collections.Counter(at // n for at in frozenset().union(*(w["of"] for w in read)))
-        most = max(per_row.values())
         allowed = (len(gathered) + 1) * block_size
-        widest = max(read, key=lambda way: len(way["of"]))
-        via = next(via for _, way, via in escapes if way is widest)
+        before = [(way, via) for step, way, via in escapes if step < numbers_in]
+        per_row = collections.Counter(
+            at // n for at in frozenset().union(*(way["of"] for way, _ in before))
+        )
+        most, via = max(per_row.values(), default=0), ""
+        if most:
+            via = max(before, key=lambda pair: len(pair[0]["of"]))[1]
+        searches: collections.Counter = collections.Counter()  # row -> its tests past the pass
+        for way, _ in before:
+            past = collections.Counter(at // n for at in way["tested"])
+            searches.update(row for row, count in past.items() if count > allowed)
+        if searches and max(searches.values()) > TESTS_AHEAD:
+            row, tests = searches.most_common(1)[0]
+            most, via = max(most, n), f"{tests} tests of it against numbers"
         return (most - allowed, most, len(gathered), via) if most > allowed else _NOT_AHEAD
 
     def into(value):
@@ -733,9 +777,9 @@ def _check_block_by_block(impl, gen, device):
     in plain Python floats makes no torch reduction at all. A max taken in numpy or Python
     numbers, x.numpy().max(-1) or max(row) over x.tolist(), is seen where the pass that sums
     by blocks in torch takes it: the whole row was read out of torch before the sum over its
-    first block was formed (`_watched_reductions`, "ahead"). A two-pass answer wholly in
-    Python floats reads the row as a correct one in Python floats does and is no more seen:
-    left to the card's word."""
+    first block was formed (`_watched_reductions`, "ahead"), as is one found by bisection
+    on `(row > c).any()`. A two-pass answer wholly in Python floats reads the row as a correct
+    one in Python floats does and is no more seen: left to the card's word."""
     for shape, block_size in (((3, 40), 8), ((2, 23), 5), ((37,), 2)):
         x = torch.randn(*shape, generator=gen).to(device) * 3.0
         n = shape[-1]
@@ -1109,6 +1153,14 @@ def _variant_validates_input(x, block_size):
     return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
 
 
+def _variant_guards_input(x, block_size):
+    """The reference after guards of its own on the input: every entry finite, and none beyond
+    1e30 in size (one test against a number, which tells where no max lies)."""
+    if not torch.isfinite(x).all() or (x.abs() > 1e30).any():
+        raise ValueError("x must be finite and below 1e30 in size")
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+
+
 def _variant_counts_bad_input(x, block_size):
     """The reference after a check of its own on the input that counts the bad entries
     (torch.isnan(x).sum(), count_nonzero of isinf), raising where there are any: what
@@ -1276,6 +1328,22 @@ def _wrong_max_by_comparisons(x, block_size):
                 top = entry
         found.append(top)
     m = torch.stack(found).reshape(*x.shape[:-1], 1)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
+@fails_with("60 tests of it against numbers")
+def _wrong_max_by_bisection(x, block_size):
+    """The two-pass softmax whose row max is found by bisection, `(row > c).any()` sixty times
+    (a test of the whole row, one bool each), then the sum of exp(x - max) block by block."""
+    rows = x.reshape(-1, x.shape[-1])
+    found = []
+    for row in rows:
+        lo, hi = -1e4, 1e4  # (the check's entries lie within 5,000 of 0)
+        for _ in range(60):
+            c = (lo + hi) / 2
+            lo, hi = (c, hi) if (row > c).any() else (lo, c)
+        found.append(hi)
+    m = torch.tensor(found, dtype=x.dtype, device=x.device).reshape(*x.shape[:-1], 1)
     return _summed_by_blocks(torch.exp(x - m), block_size)
 
 
@@ -1788,6 +1856,7 @@ WRONG_ANSWERS = {
         _wrong_max_through_format,
         _wrong_max_of_repr,
         _wrong_max_by_comparisons,
+        _wrong_max_by_bisection,
         _wrong_two_pass_in_the_output,
         _wrong_max_into_out_buffer,
         _wrong_max_found_by_bools,
@@ -1840,5 +1909,6 @@ CORRECT_VARIANTS = {
         _variant_at_least_2d_scattered,
         _variant_pipelined,
         _variant_counts_bad_input,
+        _variant_guards_input,
     ],
 }
