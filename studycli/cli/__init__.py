@@ -52,6 +52,8 @@ def main() -> None:
     except KeyboardInterrupt:  # a Ctrl-C while the command's modules load: no traceback
         sys.stderr.write("interrupted\n")
         raise SystemExit(130) from None
+    except BrokenPipeError:  # (`--version | head`: Typer's and Rich's are `run`'s to end)
+        ended_by_its_reader()
 
 
 GLOBAL_OPTIONS = ("--content", "--db")  # the app's options that take a value
@@ -112,6 +114,7 @@ def run() -> None:
 
     _standard_streams_held()
     _replace_what_the_terminal_cannot_show()
+    _rich_ends_as_ls_where_its_reader_left()
     if sys.argv[1:] == ["--version"]:
         from .version import print_version
 
@@ -181,6 +184,16 @@ def _replace_what_the_terminal_cannot_show() -> None:
             limit_typers_consoles()
 
 
+def _rich_ends_as_ls_where_its_reader_left() -> None:
+    """Every Rich console, the app's and typer's (its help), ends the command whose output's
+    reader has gone as `ls` does (`ended_by_its_reader`). Rich catches the BrokenPipeError
+    itself and raises SystemExit(1) (`Console.on_broken_pipe`, made to be replaced); its
+    consoles are made in several places, typer's among them, where no class of ours is used."""
+    from rich.console import Console
+
+    Console.on_broken_pipe = lambda self: ended_by_its_reader()  # type: ignore[method-assign]
+
+
 def _leave(code: str | int | None) -> NoReturn:
     """Exit as `sys.exit(code)` would, without the interpreter's teardown of every object left.
 
@@ -205,6 +218,36 @@ def _leave(code: str | int | None) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a reader gone (`| head`), or the stream closed
+        except BrokenPipeError:  # what was left to write, to a reader gone (`| head`)
+            ended_by_its_reader()
+        except (OSError, ValueError):  # the stream closed
             status = status or 1
     os._exit(status)
+
+
+def ended_by_its_reader() -> NoReturn:
+    """End the command whose output's reader has gone (`studycli list | head -1`) as `ls`
+    and `git` end: killed by SIGPIPE, said by no word, seen by a shell as exit status 141.
+
+    Python ignores SIGPIPE, so the write raised BrokenPipeError instead, and Typer ended the
+    command with exit status 1 (the status of a card that fails its check, of a file that
+    does not load). 141 tells the command that was cut short from one that failed: under
+    `set -o pipefail`, as `ls | head -1` is. ripgrep exits 0 instead, which says the command
+    did all it was asked: `check | head -1` would pass whatever its cards did. What is still
+    to be done is done first, as `_leave` does it: exit handlers run (`check` tells its
+    workers to end); what is left to write is dropped (standard output held on /dev/null).
+    """
+    import contextlib
+    import signal
+
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    atexit._run_exitfuncs()
+    with contextlib.suppress(OSError, ValueError):  # (a reader gone there too: `2>&1 | head`)
+        sys.stderr.flush()
+    if not hasattr(signal, "SIGPIPE"):  # (not POSIX: no such signal, exit status 1)
+        os._exit(1)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGPIPE})  # (a mask is inherited)
+    os.kill(os.getpid(), signal.SIGPIPE)
+    os._exit(128 + signal.SIGPIPE)  # (not reached: the signal ends the process)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from studycli.cli import named_command
+from studycli.cli import ended_by_its_reader, named_command
 from studycli.errors import StudyError
 from studycli.records import Record
 
@@ -31,7 +31,10 @@ class _Group(TyperGroup):
     a command given --json, as {"error": message} on stdout too, so that a script reading
     stdout gets JSON whatever happened), and a Ctrl-C that no command handled as
     "interrupted", exit 130; gives each command's help its paragraphs whole (see
-    `_reflowed`); and answers a bare `studycli` with its help (`parse_args`)."""
+    `_reflowed`); and answers a bare `studycli` with its help (`parse_args`). A command whose
+    output's reader has gone (`| head -1`) as it writes past Rich (`print`: --json, an
+    export to stdout) ends as `ls` does, killed by SIGPIPE (`ended_by_its_reader`), where
+    Typer exited 1."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         # A bare `studycli` is a learner asking what it does: the help, exit 0, as `--help`
@@ -64,6 +67,8 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
         except KeyboardInterrupt:  # one its command left to Typer (which exits without a word)
             exit_interrupted("interrupted")
+        except BrokenPipeError:
+            ended_by_its_reader()
 
 
 def finite_seconds(value: float | None) -> float | None:
