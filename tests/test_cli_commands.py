@@ -81,6 +81,20 @@ def test_check_help_gives_the_most_seconds_its_timeout_takes(cli):
     assert f"check_timeout's default, {learner:g} s" in said and LEARNER_MARGIN == 5
 
 
+def test_check_timeout_defaults_to_its_most_and_refuses_more(cli):
+    """`check --timeout` defaulted to 60 where every check stops at 15 (`plan._limit`), and took
+    up to 3600 to change nothing: its default is the most it takes, and more is refused as a
+    usage error, as a limit below 0.1 is."""
+    from studycli.check.plan import LEARNER_MARGIN
+    from studycli.study.settings import Settings
+
+    most = Settings._field_defaults["check_timeout"] + LEARNER_MARGIN
+    said = " ".join(cli("check", "--help").stdout.replace("│", " ").split())
+    assert f"[default: {most}]" in said and f"[0.1<=x<={most}]" in said, said
+    refused = cli("check", "add-one", "--timeout", f"{most + 1:g}")
+    assert refused.exit_code == 2 and "Invalid value" in refused.output, refused.output
+
+
 def test_version_prints_the_installed_version():
     """`studycli --version` prints the version of the installed distribution (the database's
     messages speak of newer and older studycli versions), and runs no command."""

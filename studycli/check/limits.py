@@ -7,8 +7,20 @@ loading the runner, and the runner's modules (`runner`, `child`, `crash_report`,
 share them without importing one another for them.
 """
 
-DEFAULT_TIMEOUT = 60.0  # seconds one checker may run on one candidate
+# Seconds one checker may run on one candidate where no learner's limit caps it (`verify`
+# given no learner_timeout; `studycli check` gives one)
+DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 4096  # memory cap of that run
+# Seconds past a learner's limit a check may run before it is stopped (`plan._limit`), whatever
+# a run's timeout: a correct answer fails the card past the limit anyway (`verdict`), and a
+# checker that hangs is then reported in seconds, not after the whole DEFAULT_TIMEOUT for each
+# of the card's correct answers; a wrong answer that hangs (a loop left in it) proves nothing
+# of its mistake (`outcome_reading`), as a learner's attempt of it is stopped at their limit
+# too. (The stop counts from the check's start, its module's import included; the limit from
+# the checker's call: hence a margin of a few seconds.) `studycli check --timeout` takes no
+# more than this past check_timeout's default, and that is its default.
+LEARNER_MARGIN = 5.0
+
 # The size no file a check writes may grow past (RLIMIT_FSIZE, `contain.enter`; each file: a
 # check that writes many files is still bounded by its time limit alone). A check's data lives
 # in its memory; no shipped card's check writes a file at all, and what torch may write for one

@@ -28,6 +28,7 @@ from studycli.content.source import (
 )
 
 from .lazy_imports import lazy_modules, uses_torch
+from .limits import LEARNER_MARGIN
 from .pool import preload
 from .pool import warm_up as pool_warm_up
 from .runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Candidate, Job
@@ -173,16 +174,6 @@ def _runs_on(card: Card, content: Content, device: str, info=None) -> str:
     same = check.module == card.solution.module
     checker = info if same else read_module(content.solutions_dir, check.module)
     return device if uses_device(checker, check.function) else "cpu"
-
-
-# Seconds past a learner's limit a check may run before it is stopped: a correct answer
-# fails the card past the limit anyway (`verdict`), and a checker that hangs is then reported
-# in seconds, not after the whole `--timeout` (60 s) for each of the card's correct answers;
-# a wrong answer that hangs (a loop left in it) proves nothing of its mistake
-# (`outcome_reading`), as a learner's attempt of it is stopped at their limit too.
-# (The stop counts from the check's start, its module's import included; the limit from the
-# checker's call: hence a margin of a few seconds.)
-LEARNER_MARGIN = 5.0
 
 
 def _limit(job: Job, learner_timeout: float | None) -> float:

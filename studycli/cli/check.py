@@ -8,12 +8,20 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from studycli.check.limits import DEFAULT_MEMORY_MB, LEARNER_MARGIN
 from studycli.errors import StudyError
+from studycli.study.settings import Settings
 
 from .app import app, exit_interrupted, finite_seconds, options, print_prose, stderr, stdout
 from .card_notes import not_loading
 from .completion import complete_card_id
+
+# The seconds a learner's check may run unless their settings say otherwise: a card whose right
+# answers take longer to check fails `check` (no learner could pass it).
+LEARNER_TIMEOUT: float = Settings._field_defaults["check_timeout"]
+# The most seconds a check runs (`plan._limit`), and --timeout's default: its default was 60,
+# which the limit cut to this without a word, and a value past this changed nothing.
+MOST_SECONDS = LEARNER_TIMEOUT + LEARNER_MARGIN
 
 
 @app.command()
@@ -43,13 +51,14 @@ def check(
         float,
         typer.Option(
             min=0.1,
-            max=3600,
+            max=MOST_SECONDS,
             callback=finite_seconds,
-            help="Seconds each check may take, at most 15 (5 s past a learner's limit, "
-            "check_timeout's default, 10 s: a correct answer fails the card past it anyway, "
-            "and a wrong answer stopped there proves nothing of its mistake).",
+            help=f"Seconds each check may take, at most {MOST_SECONDS:g} "
+            f"({LEARNER_MARGIN:g} s past a learner's limit, check_timeout's default, "
+            f"{LEARNER_TIMEOUT:g} s: a correct answer fails the card past it anyway, and a "
+            "wrong answer stopped there proves nothing of its mistake).",
         ),
-    ] = DEFAULT_TIMEOUT,
+    ] = MOST_SECONDS,
     device: Annotated[
         str,
         typer.Option(
@@ -172,7 +181,7 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
                 timeout=timeout,
                 memory_mb=memory,
                 times=check_times_path(),
-                learner_timeout=_learner_timeout(),
+                learner_timeout=LEARNER_TIMEOUT,
             )
             print(json.dumps([r.to_dict() for r in results], indent=2))
         else:
@@ -192,14 +201,6 @@ def _named(skipped: list[str]) -> str:
     if len(skipped) > SKIPPED_NAMED:
         named += f" and {len(skipped) - SKIPPED_NAMED} more cards"
     return named
-
-
-def _learner_timeout() -> float:
-    """The seconds a learner's check may run unless their settings say otherwise: a card whose
-    right answers take longer to check fails `check` (no learner could pass it)."""
-    from studycli.study.settings import Settings
-
-    return Settings._field_defaults["check_timeout"]
 
 
 def _refuse_unloaded(content, card_ids: list[str]) -> None:
@@ -265,5 +266,5 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
             memory_mb=memory,
             on_job_done=lambda job, outcome: progress.advance(task),
             times=check_times_path(),
-            learner_timeout=_learner_timeout(),
+            learner_timeout=LEARNER_TIMEOUT,
         )
