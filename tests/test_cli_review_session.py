@@ -326,6 +326,33 @@ def test_ctrl_c_ends_cram_with_status_130_and_ctrl_d_ends_review_as_q_does(sessi
     assert child.exitstatus == 0
 
 
+def test_ctrl_d_ends_a_session_as_q_does_its_ratings_kept_and_says_so(session, cli):
+    """Ctrl-D ended a session as `q` does, and nothing said so: not `review --help`, where the
+    keys are, nor `cram --help`, nor the README's keys. Pressed at a card's front after one
+    rating and at the next card's answer, before its rating: the rating made is kept, the
+    card shown is not rated, the summary is the one `q` gives, exit status 0."""
+    child = session()
+    child.expect(FRONT)
+    _rate(child, "3")  # add-one
+    child.expect(FRONT)
+    child.send(" ")
+    child.expect("4 +Easy")  # bias-concept's answer, its rating keys
+    reading_keys(child)
+    child.send("\x04")
+    child.expect("1 review · again 0%")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Traceback" not in child.before and "interrupted" not in child.before
+    with _store(session.db) as store:
+        assert [(r.card_id, r.rating) for r in store.reviews()] == [("add-one", 3)]
+    for command in ("review", "cram"):
+        said = " ".join(cli(command, "--help").stdout.replace("│", " ").split())
+        assert "q or Ctrl-D quits" in said, said
+    readme = " ".join((REPO_ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "`q` ends the session, and so do Ctrl-D (as `q`: exit status 0)" in readme
+
+
 def test_an_edited_card_keeps_its_history_and_is_flagged(session, tmp_path):
     content = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content, ignore=shutil.ignore_patterns("__pycache__"))

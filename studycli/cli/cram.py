@@ -38,7 +38,8 @@ def cram(
     study day, and the other deletions of a cloze card with one studied today in `review` or
     buried, as `review` buries them (bury_siblings in settings.toml). Cram ratings bury no
     sibling: a card's deletions not held back are all crammed.
-    Keys as in `studycli review`: Enter reveals, 1-4 rate, s solves, h hints, u undoes, q quits.
+    Keys as in `studycli review`: Enter reveals, 1-4 rate, s solves, h hints, u undoes, q or
+    Ctrl-D quits.
 
     Example: studycli cram --topic flash-attention --limit 20
     """

@@ -39,7 +39,8 @@ def review(
     b buries the card until the next study day, which starts at day_starts_at in settings (not
     rated, as Anki's bury), @ suspends it (not rated, as `studycli suspend` its id: a cloze
     card's every deletion; `studycli unsuspend` brings it back), u undoes the last rating, bury
-    or suspension, q quits. Every rating is saved at once.
+    or suspension, q or Ctrl-D quits (Ctrl-C too, with exit status 130). Every rating is saved
+    at once.
 
     Example: studycli review --deck transformers --limit 20
     """
