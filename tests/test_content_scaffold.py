@@ -11,6 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 import studycli
 from studycli.content.fields import Kind
@@ -102,6 +104,7 @@ def test_new_never_overwrites(cli, content_copy):
     "args, message",
     [
         (["concept", "Bad_Id", "--topic", "bias"], "must be kebab-case"),
+        (["concept", "Bad_ID", "--topic", "bias"], "never changes): did you mean 'bad-id'?"),
         (["coding", "2d-thing", "--topic", "bias"], "'2d_thing' is not a Python name"),
         # (it said "not a Python name; pick an id that starts with a letter")
         (["coding", "class", "--topic", "bias"], "'class' is a Python keyword"),
@@ -118,7 +121,18 @@ def test_new_never_overwrites(cli, content_copy):
         (["concept", "x" * 300, "--topic", "bias"], "is 300 characters long, over the 60"),
         (["concept", "a-" * 30 + "b", "--topic", "bias"], "is 61 characters long, over the 60"),
     ],
-    ids=["id", "module", "keyword", "topic", "new-topic", "deck", "kind", "id-300", "id-61"],
+    ids=[
+        "id",
+        "id-offered",
+        "module",
+        "keyword",
+        "topic",
+        "new-topic",
+        "deck",
+        "kind",
+        "id-300",
+        "id-61",
+    ],
 )
 def test_new_refuses_bad_requests(cli, content_copy, args, message):
     result = cli("--content", content_copy, "new", *args)
@@ -128,6 +142,29 @@ def test_new_refuses_bad_requests(cli, content_copy, args, message):
     assert sorted(p.stem for p in (content_copy / "cards").rglob("*.yaml")) == sorted(
         ["add-one", "bias-concept", "poisson-concept", "triangle-derivation"]
     )
+
+
+@pytest.mark.parametrize(
+    "given, offered",
+    [("Bad_ID", "bad-id"), ("gelu erf", "gelu-erf"), ("flashAttention", "flash-attention"),
+     ("Softmax--2D", "softmax-2d"), ("Café", "cafe")],
+)  # fmt: skip
+def test_an_id_refused_is_offered_as_the_id_new_takes(cli, content_copy, given, offered):
+    """`new concept Bad_ID` said what an id must be, and left the learner to spell one: the id
+    offered is one it takes."""
+    refused = cli("--content", content_copy, "new", "concept", given, "--topic", "bias")
+    assert refused.exit_code == 1 and f"did you mean {offered!r}?" in refused.output
+    taken = cli("--content", content_copy, "new", "concept", offered, "--topic", "bias")
+    assert taken.exit_code == 0, taken.output
+
+
+@given(st.text(max_size=80))
+def test_what_is_offered_for_any_text_is_an_id(text):
+    from studycli.content.fields import ID_PATTERN, MAX_ID_LENGTH
+    from studycli.content.scaffold import kebab_cased
+
+    offered = kebab_cased(text)
+    assert offered is None or (ID_PATTERN.match(offered) and len(offered) <= MAX_ID_LENGTH)
 
 
 def test_the_deck_defaults_to_the_topics_deck(cli, content_copy):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import difflib
 import keyword
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,16 @@ class NewCard:
         return self.card_id.replace("-", "_")
 
 
+def kebab_cased(text: str) -> str | None:
+    """`text` as the id `new` takes, what an id it refuses is offered as (`Bad_ID`, `bad id`,
+    `BadId`: bad-id; `Café`: cafe; a capital after a small letter begins a word, `GELU` and
+    `2D` stay one); None where nothing of it is left, or too much."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    split = re.sub(r"(?<=[a-z])(?=[A-Z])", "-", ascii_text)
+    cased = re.sub(r"[^a-z0-9]+", "-", split.lower()).strip("-")
+    return cased if cased and len(cased) <= MAX_ID_LENGTH else None
+
+
 def plan_card(content: Content, kind: Kind, card_id: str, topic: str, deck: str | None) -> NewCard:
     """Check the request against the content and settle the deck.
 
@@ -64,9 +76,11 @@ def plan_card(content: Content, kind: Kind, card_id: str, topic: str, deck: str 
     if len(card_id) > MAX_ID_LENGTH:
         raise ContentError(too_long_id(card_id))
     if not ID_PATTERN.match(card_id):
+        suggested = kebab_cased(card_id)
         raise ContentError(
             f"id {card_id!r} must be kebab-case: lowercase letters, digits and single dashes "
             "(it becomes the file name and the key of every review; it never changes)"
+            + (f": did you mean {suggested!r}?" if suggested else "")
         )
     existing = sorted(content.root.glob(f"cards/*/{card_id}.yaml"))
     if card_id in content.cards or existing:
