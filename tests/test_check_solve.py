@@ -315,20 +315,25 @@ def test_an_attempt_that_defines_no_such_function_records_nothing(cli, attempt):
     """An answer written under another name (a typo in it) recorded Again, as a missing colon
     once did (a new learner's first hour): its check never called the answer, so it is no
     failed recall. What it defines instead is said, nothing is recorded, and the exit status
-    is a failure's."""
+    is a failure's. It is said once, in one line naming the function the card wants and those
+    the attempt defines: a failure's panel said it, and the line under it said "the attempt
+    defines no function add_one" again."""
     result = cli(
         "--content",
         FIXTURE_CONTENT,
         "solve",
         "add-one",
         "--file",
-        attempt("def add_on(x):\n    return x + 1\n"),
+        attempt("def add_on(x):\n    return x + 1\n\n\ndef helper():\n    pass\n"),
     )
-    said = " ".join(result.stdout.split())
-    assert result.exit_code == 1 and "(it defines add_on" in said
-    assert (
-        "not recorded: the attempt defines no function add_one; fix it and check it again" in said
-    )
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1 and "✗ failed" not in result.stdout, result.stdout
+    [named] = [line for line in lines if "defines no function" in line]
+    assert named.startswith("✗ ") and named.endswith(
+        "attempt.py defines no function 'add_one': it defines add_on and helper instead; "
+        "name the answer add_one"
+    ), named
+    assert "not recorded: its answer was never called; fix it and check it again" in lines
     assert _history(cli) == []
 
 
@@ -342,8 +347,9 @@ def test_solves_sentences_are_one_line_each_piped(cli, attempt, monkeypatch):
     monkeypatch.setenv("COLUMNS", "40")
     answer = attempt("def add_on(x):\n    return x + 1\n")
     misnamed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
-    said = "not recorded: the attempt defines no function add_one; fix it and check it again"
+    said = "not recorded: its answer was never called; fix it and check it again"
     assert said in misnamed.stdout.splitlines(), misnamed.stdout
+    assert any(line.endswith("; name the answer add_one") for line in misnamed.stdout.splitlines())
     editor = f'{sys.executable} -c "pass"'
     monkeypatch.setenv("EDITOR", editor)
     monkeypatch.delenv("VISUAL", raising=False)

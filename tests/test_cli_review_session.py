@@ -520,10 +520,11 @@ def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp
     ("typo", "shown", "why"),
     [
         ("def add_one(x)\n    return x + 1\n", "SyntaxError", "does not compile"),
-        (
+        (  # (one line names the function and what the attempt defines; the next, what next)
             "def add_on(x):\n    return x + 1\n",
-            r"name\s+the\s+answer\s+add_one",
-            "defines no function add_one",
+            r"defines\s+no\s+function\s+'add_one':\s+it\s+defines\s+add_on\s+instead;\s+name"
+            r"\s+the\s+answer\s+add_one",
+            "answer was never called",
         ),
     ],
     ids=["missing-colon", "misnamed-function"],

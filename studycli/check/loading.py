@@ -222,4 +222,5 @@ def _functions_instead(module: Any, wanted: str) -> str:
     ]
     if not own:
         return ""
-    return f" (it defines {', '.join(own)}: name the answer {wanted})"
+    names = own[0] if len(own) == 1 else f"{', '.join(own[:-1])} and {own[-1]}"
+    return f": it defines {names} instead; name the answer {wanted}"

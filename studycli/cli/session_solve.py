@@ -122,9 +122,10 @@ class SessionSolve(SessionRating):
             busy = outcome.status == "busy"
             shown.failed_runs += 0 if busy else 1  # (an earlier run's is counted at the next)
             fix = "press s to run it again" if busy else "fix it, save, and press s again"
-            self.console.print(
-                Text(f"{path.name} {why}: {fix} (Enter shows the answer)", style="yellow")
-            )
+            said = f"{path.name} {why}"
+            if outcome.missing:  # (its check's line named the function and those it defines)
+                said = f"{path.name}'s answer was never called"
+            self.console.print(Text(f"{said}: {fix} (Enter shows the answer)", style="yellow"))
             return
         if shown.outcome is not None and shown.outcome.status != "pass":
             shown.failed_runs += 1

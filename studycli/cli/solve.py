@@ -190,8 +190,13 @@ def solve(
     elif attempt.typo:  # a typo is no failed recall: a missing colon, or a misnamed function,
         # recorded Again (and did so at q in --watch, where the last check was one)
         fix = "check it again" if attempt.outcome.status == "busy" else "fix it and check it again"
+        # (a misnamed answer's check just said what it defines: `misnamed`; --watch's q may
+        # come long after that check, and says it again)
+        why = f"the attempt {attempt.typo}"
+        if attempt.outcome.missing and not watch:
+            why = "its answer was never called"
         print_prose(
-            console, f"not recorded: the attempt {attempt.typo}; {fix}", markup=False
+            console, f"not recorded: {why}; {fix}", markup=False
         )  # (piped, one line: Rich broke it at 80 columns, a long function name's "again")
     elif not no_record:
         _record_check(

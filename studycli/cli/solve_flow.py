@@ -25,7 +25,7 @@ from studycli.content.loader import Content
 from studycli.errors import StudyError
 from studycli.study.labels import RATING_NAMES, rating_label
 
-from .check_outcome import outcome_view
+from .check_outcome import as_shown, outcome_view
 from .solve_run import WATCH_POLL, _Run
 from .terminal import ENTER, normal_terminal
 
@@ -222,7 +222,10 @@ def _show(console: Console, outcome: Outcome, card: Card, content: Content, path
     from studycli.check.attempt_files import attempt_path
     from studycli.check.starters import is_older_starter
 
-    console.print(outcome_view(outcome))
+    if outcome.missing:  # the answer never called: one line, no failure's panel (`misnamed`)
+        misnamed(console, outcome)
+    else:
+        console.print(outcome_view(outcome))
     if (
         outcome.status != "pass"
         and path == attempt_path(card.id)
@@ -231,6 +234,17 @@ def _show(console: Console, outcome: Outcome, card: Card, content: Content, path
         from .app import print_prose  # (a path to delete: whole, on a terminal and piped)
 
         print_prose(console, changed_starter(path), style="yellow", markup=False)
+
+
+def misnamed(console: Console, outcome: Outcome) -> None:
+    """An attempt that defines no function of the card's name, said once: its check's message
+    names the function wanted and those the attempt defines ("attempt.py defines no function
+    'add_one': it defines add_on instead; name the answer add_one"). It was a failure's red
+    panel, and the line under it (`solve`'s "not recorded", review's "press s again") said
+    "defines no function add_one" again: that line says what follows, and why, alone."""
+    from .app import print_prose  # (piped, one line: a script reads it whole)
+
+    print_prose(console, f"✗ {as_shown(outcome.message)}", style="yellow", markup=False)
 
 
 def changed_starter(path: Path) -> str:
