@@ -341,7 +341,8 @@ def test_solve_rates_no_check_that_was_not_judged(cli, tmp_path, monkeypatch):
     shown = " ".join(result.stdout.split())
     assert result.exit_code == 1, result.output
     assert said in shown and "recorded Again" not in shown
-    assert f"not recorded: the attempt {NOT_JUDGED}; check it again" in shown
+    assert f"not recorded: the attempt {NOT_JUDGED}" in shown
+    assert "mend it" not in shown and "--file " in shown and "checks it again" in shown
     history = cli("--content", FIXTURE_CONTENT, "history", "--json")
     assert json.loads(history.stdout) == []
 

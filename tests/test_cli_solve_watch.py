@@ -394,7 +394,7 @@ def test_q_after_a_typo_records_what_solve_without_watch_does(tmp_path, watching
     if earlier:
         assert "recorded Again" in out and _recorded(tmp_path) == [(1, "check")]
     else:
-        said = "not recorded: the attempt defines no function add_one; fix it and check it again"
+        said = "not recorded: the attempt defines no function add_one your attempt stays in"
         assert said in out and _recorded(tmp_path) == []
 
 

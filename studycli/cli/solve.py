@@ -169,7 +169,10 @@ def solve(
         _starter_left(console, card, content, path, given=file)
         print_prose(console, untouched)
         console.print(
-            _next_try(_solve_command(ctx, content.root), card.id, path, file, how, kept),
+            _next_try(
+                _solve_command(ctx, content.root), card.id, path, file, how, kept,
+                mend=attempt.outcome.status != "busy",
+            ),
             style="dim", soft_wrap=True, markup=False,
         )  # fmt: skip
         raise typer.Exit(1)
@@ -189,14 +192,14 @@ def solve(
         print_prose(console, untouched)
     elif attempt.typo:  # a typo is no failed recall: a missing colon, or a misnamed function,
         # recorded Again (and did so at q in --watch, where the last check was one)
-        fix = "check it again" if attempt.outcome.status == "busy" else "fix it and check it again"
         # (a misnamed answer's check just said what it defines: `misnamed`; --watch's q may
-        # come long after that check, and says it again)
+        # come long after that check, and says it again. What to do next is `_next_try`'s
+        # line, below: "fix it and check it again" here said it twice)
         why = f"the attempt {attempt.typo}"
         if attempt.outcome.missing and not watch:
             why = "its answer was never called"
         print_prose(
-            console, f"not recorded: {why}; {fix}", markup=False
+            console, f"not recorded: {why}", markup=False
         )  # (piped, one line: Rich broke it at 80 columns, a long function name's "again")
     elif not no_record:
         _record_check(
@@ -205,7 +208,10 @@ def solve(
         )  # fmt: skip
     if attempt.outcome.status != "pass":  # (unwrapped: the command is pasted in one piece)
         console.print(
-            _next_try(_solve_command(ctx, content.root), card.id, path, file, how, kept),
+            _next_try(
+                _solve_command(ctx, content.root), card.id, path, file, how, kept,
+                mend=attempt.outcome.status != "busy",
+            ),
             style="dim", soft_wrap=True, markup=False,
         )  # fmt: skip
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
@@ -247,16 +253,25 @@ def _solve_command(ctx: typer.Context, root: Path) -> str:
 
 
 def _next_try(
-    solve: str, card_id: str, path: Path, given: Path | None, how: str, kept: str = ""
+    solve: str,
+    card_id: str,
+    path: Path,
+    given: Path | None,
+    how: str,
+    kept: str = "",
+    mend: bool = True,
 ) -> str:
     """After a solve that did not pass: where the attempt stays and the command that checks it
     again, given as this one was (`solve`: `studycli solve`, with its --content; `how`: its
     --watch or --no-edit; `kept`: its --timeout, --memory and --no-record). It ended at
-    "recorded Again: due again in 1m", exit status 1, and a newcomer knew neither."""
+    "recorded Again: due again in 1m", exit status 1, and a newcomer knew neither. `mend`:
+    whether the attempt is to be mended first (not one the machine was too busy to judge)."""
     from .again import shell_path
 
     if given is not None:
         command = f"{solve} {card_id} --file {shell_path(given)}{kept}"
-        return f"mend it, then `{command}` checks it again"
+        return (
+            f"mend it, then `{command}` checks it again" if mend else f"`{command}` checks it again"
+        )
     again = "checks it again" if how else "opens it again"
     return f"your attempt stays in {path}: `{solve} {card_id}{how}{kept}` {again}"
