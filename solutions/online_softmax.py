@@ -1814,6 +1814,83 @@ def _wrong_traced_two_pass(x, block_size):
     return torch.jit.trace(_two_passes, (x,))(x)
 
 
+@fails_with("the answer calls softmax")
+def _wrong_scripted_by_private_name(x, block_size):
+    """Calls torch.softmax in a function scripted by torch.jit._script.script, the compiler
+    that torch.jit.script names."""
+    return torch.jit._script.script(_softmax_of_rows)(x)
+
+
+@functools.cache
+def _scripted_softmax():
+    """A softmax module whose forward TorchScript compiles as the module is made (a script
+    method; the class made on first use: torch.jit.script_method warns as it is deprecated)."""
+
+    class ScriptedSoftmax(torch.jit.ScriptModule):
+        @torch.jit.script_method
+        def forward(self, x):
+            return torch.softmax(x, dim=-1)
+
+    return ScriptedSoftmax()
+
+
+@fails_with("the answer calls softmax")
+def _wrong_script_method(x, block_size):
+    """Calls torch.softmax in a ScriptModule's script method."""
+    return _scripted_softmax()(x)
+
+
+class _SoftmaxOfRows(torch.nn.Module):
+    def forward(self, x):
+        return torch.softmax(x, dim=-1)
+
+
+def _traced_softmax_of_rows():
+    """_SoftmaxOfRows traced by torch.jit.trace_module on an input of its own (deprecated: it
+    warns where a check worker has not made it give the module back)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return torch.jit.trace_module(_SoftmaxOfRows(), {"forward": (torch.zeros(1, 2),)})
+
+
+_TRACED_AT_IMPORT = _traced_softmax_of_rows()  # (as the module loads: before any check watches)
+
+
+@fails_with("the answer calls softmax")
+def _wrong_traced_at_import(x, block_size):
+    """Calls torch.softmax in a module torch.jit.trace_module traced as the answer loaded."""
+    return _TRACED_AT_IMPORT(x)
+
+
+@fails_with("the answer runs TorchScript")
+def _wrong_compiled_from_source(x, block_size):
+    """Calls torch.softmax in TorchScript source, compiled by torch.jit.CompilationUnit: no
+    Python function to give back."""
+    unit = torch.jit.CompilationUnit("def f(x):\n    return torch.softmax(x, dim=-1)\n")
+    return unit.f(x)
+
+
+@fails_with("the answer runs TorchScript")
+def _wrong_scripted_torch_module(x, block_size):
+    """Runs torch's own softmax module scripted (torch.jit.script compiles what is torch's)."""
+    return torch.jit.script(torch.nn.Softmax(dim=-1))(x)
+
+
+@fails_with("the answer runs TorchScript")
+def _wrong_loaded_from_bytes(x, block_size):
+    """Runs a scripted softmax module from bytes, by torch.jit.load (an answer may carry them
+    in its source; here they are made by the compiler torch.jit.script calls)."""
+    import io
+
+    compile = torch.jit._recursive
+    made = compile.create_script_module(_SoftmaxOfRows(), compile.infer_methods_to_compile)
+    saved = io.BytesIO()
+    torch.jit.save(made, saved)
+    return torch.jit.load(io.BytesIO(saved.getvalue()))(x)
+
+
 @fails_with("returned m_new as a numpy array")
 def _wrong_update_numpy(m, s, x_block):
     """Updates the state with numpy and returns m_new and s_new as numpy arrays, not tensors."""
@@ -1834,6 +1911,12 @@ WRONG_ANSWERS = {
         _wrong_two_pass_in_disguise,
         _wrong_scripted_library,
         _wrong_traced_two_pass,
+        _wrong_scripted_by_private_name,
+        _wrong_script_method,
+        _wrong_traced_at_import,
+        _wrong_compiled_from_source,
+        _wrong_scripted_torch_module,
+        _wrong_loaded_from_bytes,
         _wrong_no_rescale,
         _wrong_no_max,
         _wrong_inverted_rescale,

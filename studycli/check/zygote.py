@@ -156,7 +156,9 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
     if imported is not None:
         imported()
     if torch:
-        _answers_unscripted()
+        from studycli.check import unscripted
+
+        unscripted.leave_answers_unscripted()  # (before the solution modules: see the module)
     if config["device"] == "cpu" and torch:
         _without_cuda()
     if config["device"] == "cuda":
@@ -181,36 +183,6 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
         with contextlib.suppress(OSError, AttributeError, ValueError):
             _collapse()
     gc.enable()
-
-
-def _answers_unscripted() -> None:
-    """Have torch.jit.script and torch.jit.trace give back what they are given, run by Python,
-    where it is not torch's own (before the solution modules and every attempt load): a
-    scripted answer's operations ran in TorchScript's interpreter, out of the sight of `forbid`
-    and of online-softmax's watch of its reductions, and a scripted torch.softmax answered the
-    softmax card, a traced two-pass softmax the online one (r1, fifty-sixth session). A correct
-    scripted answer gives the same numbers run so. TorchScript itself stays on: torch scripts
-    functions of its own and reads what it made (forward-mode autograd's decompositions read
-    each one's graph), which a switch for the whole process (PYTORCH_JIT=0) broke."""
-    with contextlib.suppress(ImportError, AttributeError):
-        import torch.jit
-
-        torch.jit.script = _eager_unless_torchs(torch.jit.script)
-        torch.jit.trace = _eager_unless_torchs(torch.jit.trace)
-
-
-def _eager_unless_torchs(compile: Any) -> Any:
-    """`compile` (torch.jit.script or trace) for torch's own functions and modules (and
-    torchvision's, torchaudio's); for any other, what it was given, unchanged."""
-
-    def eager(obj: Any, *args: Any, **kwargs: Any) -> Any:
-        owner = getattr(obj, "__module__", None) or type(obj).__module__ or ""
-        if owner.split(".")[0] in ("torch", "torchvision", "torchaudio"):
-            return compile(obj, *args, **kwargs)
-        return obj
-
-    eager.__name__, eager.__doc__ = compile.__name__, compile.__doc__
-    return eager
 
 
 def _load_solutions(
