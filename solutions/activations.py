@@ -405,9 +405,17 @@ def _wrong_calls_library_gelu_tanh(x):
     return F.gelu(x, approximate="tanh")
 
 
+@fails_with("the answer runs TorchScript")
+def _wrong_scripted_gelu_module(x):
+    """Runs torch's own nn.GELU(approximate="tanh") scripted by torch.jit.script, whose
+    operations TorchScript ran out of forbid's sight."""
+    return torch.jit.script(torch.nn.GELU(approximate="tanh"))(x)
+
+
 WRONG_ANSWERS = {
     "gelu_tanh": [
         _wrong_calls_library_gelu_tanh,
+        _wrong_scripted_gelu_module,
         _gelu_exact_erf,
         _gelu_no_cubic,
         _gelu_sigmoid_approx,
