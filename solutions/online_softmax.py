@@ -1814,6 +1814,72 @@ def _wrong_traced_two_pass(x, block_size):
     return torch.jit.trace(_two_passes, (x,))(x)
 
 
+# (taken as the module loads: forbid watches calls, not names, so the alias is seen too)
+_SAVED_SOFTMAX = torch.nn.functional.softmax
+
+
+@fails_with("the answer calls softmax")
+def _wrong_calls_saved_alias(x, block_size):
+    """Calls F.softmax through a name the module took for it as it loaded."""
+    return _SAVED_SOFTMAX(x, dim=-1)
+
+
+@fails_with("the answer calls softmax")
+def _wrong_calls_through_the_class(x, block_size):
+    """Calls the softmax method through torch.Tensor's class, not the tensor."""
+    return torch.Tensor.softmax(x, -1)
+
+
+@fails_with("the answer calls softmax")
+def _wrong_calls_the_binding(x, block_size):
+    """Calls the C binding torch.softmax is (torch._C._VariableFunctions.softmax)."""
+    return torch._C._VariableFunctions.softmax(x, -1)
+
+
+@fails_with("the answer calls softmax.int")
+def _wrong_calls_an_overload(x, block_size):
+    """Calls the public softmax operator's overload (torch.ops.aten.softmax.int)."""
+    return torch.ops.aten.softmax.int(x, -1)
+
+
+@fails_with("the answer calls _softmax")
+def _wrong_calls_private_softmax(x, block_size):
+    """Calls torch._softmax, the private name of the operator."""
+    return torch._softmax(x, -1, False)
+
+
+@fails_with("the answer calls cross_entropy_loss")
+def _wrong_calls_the_loss_binding(x, block_size):
+    """Takes each row's log-sum-exp from torch._C._nn.cross_entropy_loss, F.cross_entropy's
+    binding: with the row's max as the target, the loss is log-sum-exp(x) - max(x)."""
+    rows = x.reshape(-1, x.shape[-1])
+    top = rows.argmax(dim=-1)
+    loss = torch._C._nn.cross_entropy_loss(rows, top, None, 0, -100, 0.0)  # (reduction none)
+    shifted = rows - rows.gather(-1, top.unsqueeze(-1))
+    return torch.exp(shifted - loss.unsqueeze(-1)).reshape(x.shape)
+
+
+class _SoftmaxFunction(torch.autograd.Function):
+    """torch.softmax inside an autograd Function, its own backward beside it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = torch.softmax(x, dim=-1)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return out * (grad - (grad * out).sum(dim=-1, keepdim=True))
+
+
+@fails_with("the answer calls softmax")
+def _wrong_in_an_autograd_function(x, block_size):
+    """Calls torch.softmax in a torch.autograd.Function's forward."""
+    return _SoftmaxFunction.apply(x)
+
+
 @fails_with("the answer calls softmax")
 def _wrong_scripted_by_private_name(x, block_size):
     """Calls torch.softmax in a function scripted by torch.jit._script.script, the compiler
@@ -1856,6 +1922,16 @@ def _traced_softmax_of_rows():
 
 
 _TRACED_AT_IMPORT = _traced_softmax_of_rows()  # (as the module loads: before any check watches)
+
+
+# (made as the module loads: its code is Python that torch.fx wrote, which calls torch.softmax)
+_FX_TRACED = torch.fx.symbolic_trace(_SoftmaxOfRows())
+
+
+@fails_with("the answer calls softmax")
+def _wrong_fx_traced(x, block_size):
+    """Calls torch.softmax in a GraphModule torch.fx.symbolic_trace made as the answer loaded."""
+    return _FX_TRACED(x)
 
 
 @fails_with("the answer calls softmax")
@@ -1917,6 +1993,14 @@ WRONG_ANSWERS = {
         _wrong_compiled_from_source,
         _wrong_scripted_torch_module,
         _wrong_loaded_from_bytes,
+        _wrong_calls_saved_alias,
+        _wrong_calls_through_the_class,
+        _wrong_calls_the_binding,
+        _wrong_calls_an_overload,
+        _wrong_calls_private_softmax,
+        _wrong_calls_the_loss_binding,
+        _wrong_in_an_autograd_function,
+        _wrong_fx_traced,
         _wrong_no_rescale,
         _wrong_no_max,
         _wrong_inverted_rescale,
