@@ -77,6 +77,17 @@ def forbid(impl: Callable, *names: str, reason: str) -> Callable:
     the pixel-shuffle card). The wrapper raises AssertionError naming the routine and `reason`.
     A name covers its private and operator forms too (`torch.ops.aten._softmax.default`,
     `torch._softmax` for "softmax").
+
+    It sees the torch calls Python makes, through a torch function mode: those of a function
+    torch.compile compiled too (dynamo traces the mode with them, fullgraph or not, warmed up
+    outside it or not; h2's probe), not those TorchScript's interpreter makes, which a check
+    worker therefore refuses to run (`check.unscripted`). Not seen (h2, fifty-seventh
+    session): what runs inside a torch call while the mode steps aside (a tensor subclass's
+    __torch_function__, a dispatch mode's __torch_dispatch__, a custom operator's Python
+    kernel), and calls made with the mode disabled (torch._C.DisableTorchFunction) or popped.
+    A dispatch mode beside this one saw all of those but the kernel's, and made forbid's
+    checks 2-4x as long (CPU: online-softmax's reference 0.08 -> 0.27-0.33 s, FlashAttention's
+    0.31 -> 0.62-0.86 s), so it is not used.
     """
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
