@@ -169,10 +169,7 @@ def solve(
         _starter_left(console, card, content, path, given=file)
         print_prose(console, untouched)
         console.print(
-            _next_try(
-                _solve_command(ctx, content.root), card.id, path, file, how, kept,
-                mend=attempt.outcome.status != "busy",
-            ),
+            _next_try(_solve_command(ctx, content.root), card.id, path, file, how, kept),
             style="dim", soft_wrap=True, markup=False,
         )  # fmt: skip
         raise typer.Exit(1)
