@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import mps
+from . import cpu_quota, mps
 from .child import _child
 
 if TYPE_CHECKING:
@@ -80,11 +80,12 @@ def torch_gpu_build(version_file: Path | None = None) -> bool | None:
 
 def cores() -> int:
     """The cores this process may run on (fewer than the machine's under a CPU affinity or
-    a container's cpuset)."""
+    a container's cpuset), or fewer where a cgroup's CPU quota gives it less (`cpu_quota`)."""
     try:
-        return len(os.sched_getaffinity(0)) or 1
+        allowed = len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+    return cpu_quota.cores(allowed, cpu_quota.quota())
 
 
 def preload(

@@ -35,6 +35,13 @@ again (CAP_SYS_NICE); a cgroup's cpu.max, which one run as root may write where 
 files are writable (not in the 2-core box), is not looked at. At worst such an answer is not
 judged, never passed. A device worker, which runs its checks in itself, puts its scheduling
 back after each (`restore`).
+
+A cgroup's CPU quota the command runs under (a container's, a CI job's) needs no reading here:
+a thread it throttles stays on its run queue, its time counted as waited (a spinner under a
+fifth of a CPU ran 0.61 s and waited 2.39 s in 3 s), so a correct answer it slows is starved,
+given time, never failed. Under a quota of less than a ninth of a CPU (`STARVED_SHARE` over
+`LONGEST`) an infinite loop is not judged, however often it is run: such a machine cannot
+judge a limit. `check` runs no more checks at once than the quota gives CPUs (`cpu_quota`).
 """
 
 from __future__ import annotations
