@@ -643,13 +643,16 @@ def check(impl, device="cpu"):
 """
 
 
-def test_a_check_whose_programs_leave_orphans_forks_and_waits_as_anywhere(solutions, warm):
+@pytest.mark.parametrize("device", ["cpu", "cuda"], ids=["forked check", "device worker"])
+def test_a_check_whose_programs_leave_orphans_forks_and_waits_as_anywhere(solutions, warm, device):
     """Made the subreaper of what it starts, a check was the parent of each orphan its programs
     left (a shell's background job), which no one reaped: the 256th shell could not fork ("sh:
     0: Cannot fork", the check's process cap), and os.wait() gave an orphan's pid. A correct
-    answer failed that passed before; the check's zygote is their subreaper (`starvation`)."""
+    answer failed that passed before; the check's zygote is their subreaper (`starvation`).
+    A device check runs in its worker, which was their subreaper: os.wait() gave an orphan's
+    pid there too; its keeper is (`device_sweep`), kept in turn by a guard (`keeper_guard`)."""
     (solutions / "orphans.py").write_text(LEAVES_ORPHANS)
-    outcome = run_job(replace(job(solutions, "answer", "orphans"), timeout=60))
+    outcome = run_job(replace(job(solutions, "answer", "orphans", device=device), timeout=60))
     assert outcome.status == Status.PASS, outcome
 
 

@@ -81,10 +81,11 @@ def end_with_the_keeper(keeper: int, replies: int) -> bool:
     user can, wherever its check may be. The worker, killed with it, left what
     its check had started to init, with no keeper to sweep it: a daemon (a double fork, a
     session of its own) ran on after the command had ended, and, holding the worker's replies
-    (it inherited them), kept the command waiting to the check's time limit. This process is
-    the subreaper of what its checks start (`device_sweep`), and kills it all before it ends.
-    (A check that never lets go of the GIL keeps this thread from running: its time limit
-    kills the worker.)"""
+    (it inherited them), kept the command waiting to the check's time limit. This process
+    kills what it started itself before it ends; what had come to the keeper, the subreaper
+    of what its checks start (`device_sweep`), comes to the keeper's guard, which kills it
+    once this process has ended (`keeper_guard`). (A check that never lets go of the GIL keeps
+    this thread from running: its time limit kills the worker.)"""
     try:
         pidfd = os.pidfd_open(keeper)
     except (AttributeError, OSError):

@@ -5,7 +5,8 @@ server first (`keeper_command.end_with_the_command`: one whose check held the GI
 it end). (A device worker's too, which runs its checks in itself: what a check left in a
 session of its own escaped a worker killed at its check's time limit, never swept: see
 `zygote.serve`. It also reads each check's output there, and says how the worker ended in a
-check, with what the check printed: `output_keeper`.)
+check, with what the check printed: `output_keeper`. It is the subreaper of what the worker's
+checks start, not the worker, which the command starts under a guard: `keeper_guard`.)
 
 The server is the subreaper of its checks (`fork_server`): a process a check leaves running in a
 session of its own (a daemon: a double fork and setsid) comes to it once its parent ends, and is
@@ -44,7 +45,7 @@ import socket
 import sys
 from typing import Any, NoReturn
 
-from . import landlock, output_keeper, pid_namespace
+from . import device_sweep, keeper_guard, landlock, output_keeper, pid_namespace
 from .keeper_children import wait_for
 from .keeper_command import detach, end_with_the_command, pidfd_of_the_command
 from .keeper_watch import STATUS, watch
@@ -73,10 +74,12 @@ def keep(apart: bool = True, replies: int = -1) -> None:
     if apart and pid_namespace.unshare():
         _apart(prctl, command)
         return
+    guard = keeper_guard.guard(prctl, command) if replies >= 0 else -1
     keeper = os.getpid()
     pair = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) if replies >= 0 else None
     server = os.fork()
     if server == 0:
+        _close(guard)
         from .device_worker import end_with_the_keeper
 
         if pair is not None:  # (a device worker, before its first thread: see `landlock`)
@@ -92,7 +95,10 @@ def keep(apart: bool = True, replies: int = -1) -> None:
         if pair is not None:
             pair[0].close()
             output_keeper.CHANNEL = pair[1]
+            device_sweep.KEEPER = keeper  # (what its checks leave comes to the keeper)
         return
+    if guard >= 0:
+        keeper_guard.tell(guard, server)
     keeping = None
     if pair is not None:
         pair[1].close()

@@ -378,10 +378,10 @@ def _usage(running, start: starvation.Standing, started: bool = False) -> starva
     if running.pid is None:
         return None
     # (what a check started is its descendants, and a contained check's session, and what its
-    # zygote adopted from it, the other checks running left out; a device worker is the
-    # subreaper of its checks', and has none between them)
+    # zygote adopted from it, the other checks running left out; a device worker's keeper
+    # is the subreaper of its checks', and has none between them)
     if not running.contained:
-        return starvation.usage(running.pid, start, None, started)
+        return starvation.usage(running.pid, start, None, started, kept=True)
     beside = frozenset(str(other.pid) for other in list(_LIVE) if other.contained)
     return starvation.usage(running.pid, start, running.pid, started, beside)
 

@@ -19,8 +19,8 @@ its limit, where it was rated Again before. It is judged by its limit, as before
 whose own processes took the CPU (an infinite loop that forked twelve spinners, ended busy):
 the CPU of the processes it started counts as its own (`usage`'s `started`): those of its
 session, and those that left it (a setsid, a double fork: what a forked check's zygote
-adopted, `_started_cpu`, and a device worker as the subreaper of its checks',
-`device_sweep`), which the session alone missed.
+adopted, `_started_cpu`, and what came to a device worker's keeper, the subreaper of its
+checks', `device_sweep`), which the session alone missed.
 
 So is one that narrowed the cores it may run on below the command's (`narrowed`: an
 infinite loop that pinned itself, `os.sched_setaffinity(0, {0})`, to a core a spinner held,
@@ -120,13 +120,15 @@ def usage(
     session: int | None = None,
     started: bool = False,
     beside: frozenset[str] | None = None,
+    kept: bool = False,
 ) -> Usage | None:
     """Process `pid`'s times now (see `Usage`); None where the kernel does not say them, or
     where a thread of it lowered its scheduling below `start`, or narrowed its cores
     (`lowered`, `narrowed`). With `started`, the CPU time of the processes it started counts
     as its own: its descendants', and, with `session` (its session's number, as /proc numbers
     it), the session's; with `beside` (the checks that run beside it, as /proc numbers them),
-    those its parent adopted (`_started_cpu`)."""
+    those its parent adopted, or, with `kept` (a device worker), all its parent's others, which
+    its checks left (`_started_cpu`)."""
     cpu = waited = 0
     try:
         threads = os.listdir(f"/proc/{pid}/task")
@@ -147,7 +149,7 @@ def usage(
         return None
     if started:
         root = os.readlink("/proc/self") if pid == "self" else str(pid)
-        cpu += _started_cpu(root, session, beside)
+        cpu += _started_cpu(root, session, beside, kept)
     return Usage(cpu / 1e9, waited / 1e9)
 
 
@@ -186,13 +188,17 @@ def own_session() -> tuple[str, int] | None:
         return None
 
 
-def _started_cpu(root: str, session: int | None, beside: frozenset[str] | None = None) -> int:
+def _started_cpu(
+    root: str, session: int | None, beside: frozenset[str] | None = None, kept: bool = False
+) -> int:
     """Nanoseconds of CPU the processes that process `root` started ran, to a clock tick (10
     ms): its descendants, and those of `session` (a scan of /proc: called only at a check's
     limit, and at each later look). A process that left the session (setsid) is still a descendant;
     one whose parent then ended (a double fork) is its subreaper's child: with `beside`, the
     checks that run beside `root`, those of `root`'s parent (a check's zygote) that are
-    neither one of them nor in the parent's session (its zygote servers) count too.
+    neither one of them nor in the parent's session (its zygote servers) count too; with
+    `kept` (`root` a device worker, whose keeper is the subreaper of what its checks start:
+    `device_sweep`), all the parent's children but `root`.
 
     (Not the check as the subreaper of what it starts: no one reaped what came to it, and a
     correct answer that ran a shell's background job 300 times failed, "sh: 0: Cannot fork",
@@ -224,12 +230,12 @@ def _started_cpu(root: str, session: int | None, beside: frozenset[str] | None =
             found.append(name)
         else:
             children.setdefault(parent, []).append(name)
-    if beside is not None and adopter is not None:
-        home = sessions.get(adopter)
+    if (beside is not None or kept) and adopter is not None:
+        home = None if kept else sessions.get(adopter)
         found += [
             child
             for child in children.pop(adopter, [])
-            if child not in beside and sessions[child] != home
+            if child not in (beside or ()) and sessions[child] != home
         ]
     ours, looked = [root, *found], 0
     while looked < len(ours):  # (each one's children after it)

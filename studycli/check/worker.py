@@ -274,9 +274,11 @@ class Worker:
                         self.process.wait(timeout=SWEEP_WAIT)
                 with contextlib.suppress(OSError):
                     self.process.kill()
-            elif _stopped(self.process.pid, traced=False):  # (where it is a keeper)
-                with contextlib.suppress(OSError):
-                    os.kill(self.process.pid, signal.SIGCONT)
+            else:  # (its keeper, and a device worker's guard of it, where one is stopped)
+                for keeper in {self.process.pid, self._keeper()}:
+                    if _stopped(keeper, traced=False):
+                        with contextlib.suppress(OSError):
+                            os.kill(keeper, signal.SIGCONT)
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -305,12 +307,20 @@ class Worker:
         keeper. Whether there was one to kill (none yet: its keeper has not forked it)."""
         if self.process is None:
             return False
-        keeper = self.process.pid
+        keeper = self._keeper()
         server = self.pid or next(iter(_children(keeper)), None)
         if server is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(server, signal.SIGKILL)
         return server is not None
+
+    def _keeper(self) -> int:
+        """The pid of the server's keeper (`keeper`): the process started, or, a device
+        worker's, its child (`keeper_guard`), where it has forked it."""
+        assert self.process is not None
+        if self.fork:
+            return self.process.pid
+        return next(iter(_children(self.process.pid)), self.process.pid)
 
     def _send(self, message: Any) -> bool:
         try:

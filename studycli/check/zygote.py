@@ -97,10 +97,9 @@ def _serve(stream, replies: int, config: dict, channel: socket.socket | None) ->
     from studycli.check.fork_server import _Zygote
 
     zygote = _Zygote(stream, replies, channel) if config["fork"] else None
-    if zygote is None:  # (a device worker: what its loads and checks leave comes to it)
-        from studycli.check import device_sweep, device_worker
+    if zygote is None:  # (a device worker)
+        from studycli.check import device_worker
 
-        device_sweep.adopt()
         device_worker.end_with_the_command(stream.fileno())
     context = _make_cuda_context() if config["device"] == "cuda" else None
     # A zygote asked for one of its own (the heavy one) forks it once it has imported torch,
