@@ -6,6 +6,8 @@ Cards: online-softmax (coding), online-softmax-rescaling-derivation (derivation)
 import collections
 import contextlib
 import functools
+import math
+import re
 from contextlib import contextmanager
 
 import torch
@@ -278,6 +280,152 @@ def _numbers_out(result):
     )
 
 
+def _leaves(value):
+    """The numbers in a nested list (tolist's), or the value itself."""
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def _followed_as(name, result):
+    """How what left torch by the call `name` is followed back (`_watched_reductions`):
+    "many" values (a list, a numpy array, text) by the escape that last held a value that
+    comes back; "one" float (item(), float(entry)), where Python's max over many of them
+    picks one of them, by every such escape before a value that comes back; "control": a
+    bool (`if entry > top`), an int, a storage's bytes carry what they tell by the answer's
+    control flow or by no value of an entry, and count wherever numbers come back into the
+    pass."""
+    if name in ("__bool__", "__int__", "__index__") or isinstance(
+        result, (bytes, bytearray, torch.UntypedStorage, torch.TypedStorage)
+    ):
+        return "control"
+    if any(isinstance(leaf, int) for leaf in _leaves(result)):
+        return "control"
+    return "one" if isinstance(result, float) else "many"
+
+
+_NUMBER_IN_TEXT = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def _values_left(name, args, result):
+    """The values that left torch by the call `name`, as floats: a tensor's entries read by
+    numpy (numpy(), __array__, DLPack's capsule), the floats item(), tolist() and float()
+    return, the numbers text (repr, str, format) shows, as float() would parse them back.
+    Only those that may be an entry's value and not a literal a pass writes are kept: finite
+    and not whole (float("-inf"), 0.0, 1.0 are never one of the check's randn * 3 entries)."""
+    if name in _SHARING and args and isinstance(args[0], torch.Tensor):
+        found = args[0].detach().cpu().reshape(-1).tolist()
+    elif isinstance(result, str):
+        found = [float(token) for token in _NUMBER_IN_TEXT.findall(result)]
+    elif type(result).__module__ == "numpy":
+        import numpy as np  # (only where numpy made the value)
+
+        found = np.asarray(result).reshape(-1).tolist()
+    else:
+        found = list(_leaves(result))
+    return {
+        float(value)
+        for value in found
+        if isinstance(value, float) and math.isfinite(value) and not value.is_integer()
+    }
+
+
+class _Number(float):
+    """A float that left torch by item() or tolist() in the watch (`_watched_reductions`), or
+    one made from such floats by Python's arithmetic: it carries the escapes it was made of
+    (`escapes`, their indices), so that where it goes back into a torch call of the pass, the
+    entries it was read from are known. Python's max, min and sorted return the floats they
+    were given, and sum adds them: a max over a row's tolist() keeps the whole row, and a
+    comparison gives each side the other's escapes (`_comparing`: max over item() of each
+    entry). float() of one, math's functions and numpy return plain floats: those are
+    followed by their value (`_values_left`). Still a float, as the prompt's x.tolist()
+    promises; printed as one."""
+
+    escapes: frozenset = frozenset()
+
+
+def _comparing(name):
+    """float's comparison `name`, after which each operand carries the escapes of both: what
+    max(), min() or sorted() pick has been compared with the others (a max over item() of
+    each entry carries the row)."""
+    method = getattr(float, name)
+
+    def compared(self, other):
+        if isinstance(other, _Number) and other.escapes != self.escapes:
+            self.escapes = other.escapes = self.escapes | other.escapes
+        return method(self, other)
+
+    compared.__name__ = name
+    return compared
+
+
+def _number(value, escapes):
+    number = _Number(value)
+    number.escapes = escapes
+    return number
+
+
+def _carrying(name):
+    """float's method `name`, its float results (divmod's pair too) made _Numbers carrying the
+    escapes of both operands."""
+    method = getattr(float, name)
+
+    def carried(self, *args):
+        result = method(self, *args)
+        escapes = self.escapes.union(*(a.escapes for a in args if isinstance(a, _Number)))
+        if isinstance(result, float):
+            return _number(result, escapes)
+        if isinstance(result, tuple):
+            return tuple(_number(r, escapes) if isinstance(r, float) else r for r in result)
+        return result
+
+    carried.__name__ = name
+    return carried
+
+
+for _name in (
+    *("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__pow__", "__rpow__"),
+    *("__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__"),
+    *("__divmod__", "__rdivmod__", "__neg__", "__pos__", "__abs__", "__round__"),
+):
+    setattr(_Number, _name, _carrying(_name))
+for _name in ("__lt__", "__le__", "__gt__", "__ge__"):
+    setattr(_Number, _name, _comparing(_name))
+
+
+def _as_numbers(value, escapes):
+    """tolist()'s or item()'s result with each float a _Number carrying `escapes`."""
+    if isinstance(value, list):
+        return [_as_numbers(item, escapes) for item in value]
+    if isinstance(value, float):
+        return _number(value, escapes)
+    return value
+
+
+def _numbers_back(values, left):
+    """The escapes that come back in a torch call's arguments: those its _Numbers carry, and
+    for each plain float or numpy value among them that is one of the values `left` (value ->
+    the last escape that held it: a float() of an entry, a numpy max, a number parsed from
+    text), that escape."""
+    escapes: set = set()
+    for value in values:
+        if isinstance(value, (list, tuple)) and not isinstance(value, torch.Size):
+            escapes |= _numbers_back(value, left)
+        elif isinstance(value, _Number):
+            escapes |= value.escapes
+        elif isinstance(value, float) and value in left:
+            escapes.add(left[value])
+        elif type(value).__module__ == "numpy" and left:
+            import numpy as np  # (only where numpy made the value)
+
+            array = np.asarray(value)
+            if array.dtype.kind == "f":
+                escapes |= _numbers_back(array.reshape(-1).tolist(), left)
+    return escapes
+
+
 # Writes into the first argument's storage: methods named with one trailing underscore
 # (add_, copy_), and these operators; other dunders (__getitem__, __eq__) write nothing
 _IN_PLACE = frozenset(
@@ -311,8 +459,8 @@ _NONE = frozenset()
 
 
 def _way(count=0, name="", second=False, numbers_in=0, of=_NONE, ahead=_NOT_AHEAD, **more):
-    """One way into a value, as `_merged` takes them ("against" and "tested": see
-    `_watched_reductions`)."""
+    """One way into a value, as `_merged` takes them ("against", "tested", "returned" and
+    "matched": see `_watched_reductions`)."""
     return {
         "count": count,
         "name": name,
@@ -322,6 +470,8 @@ def _way(count=0, name="", second=False, numbers_in=0, of=_NONE, ahead=_NOT_AHEA
         "ahead": ahead,
         "against": more.get("against", _NONE),
         "tested": more.get("tested", _NONE),
+        "returned": more.get("returned", _NONE),
+        "matched": more.get("matched", 0),
     }
 
 
@@ -340,6 +490,8 @@ def _merged(ways):
         max((way["ahead"] for way in ways), default=_NOT_AHEAD),
         against=frozenset().union(*(way["against"] for way in ways)),
         tested=frozenset().union(*(way["tested"] for way in ways)),
+        returned=frozenset().union(*(way["returned"] for way in ways)),
+        matched=max((way["matched"] for way in ways), default=0),
     )
 
 
@@ -598,21 +750,35 @@ def _watched_reductions(rows=1, source=None, block_size=None):
     entries of it that each value left torch with are made of ("of", their positions: a view
     holds those it views, any other tensor those its operands held; a test or a count of the
     entries, `_TESTS` and `_COUNTS`, none). Python's and numpy's arithmetic on them is not
-    seen, but where numbers come back into a reduction of the pass, the row may have been
-    looked at already: a reduction whose operands took numbers after more of a row was read
-    out than the pass had gathered in torch, plus one block of `block_size` ("ahead"), gave
-    a max found outside torch over the whole row to a pass that only sums (x.numpy().max(-1),
-    max(row.tolist()), float(entry) for each, repr(row) parsed back, `if entry > top` on
-    each). A pass wholly in Python floats or numpy gathers nothing in torch and is free, as
-    is one that reads each block out as it reaches it. A test's bool holds no entry, but
-    where numbers from outside went into what it tests ("against": row > c, the entries
-    against c), the entries are "tested": more than `TESTS_AHEAD` such tests of a row past
-    the pass read it as its entries would (a bisection's `(row > c).any()`), where a guard
-    of the input (torch.isfinite(x).all(), (x.abs() > 1e30).any()) is free."""
+    seen, but where they come back into a reduction of the pass, the row may have been
+    looked at already: a reduction whose operands took back what left torch after more of a
+    row was read out than the pass had gathered in torch, plus one block of `block_size`
+    ("ahead"), gave a max found outside torch over the whole row to a pass that only sums
+    (x.numpy().max(-1), max(row.tolist()), float(entry) for each, repr(row) parsed back, `if
+    entry > top` on each). What comes back is followed (`came_back`, `_followed_as`): the
+    floats item() and tolist() return are `_Number`s that carry their escape through
+    Python's arithmetic, comparisons, max and sum; a plain float, a numpy value or a tensor
+    no watched call made (from_numpy's) equal to a value that left torch (`_values_left`:
+    numpy's, float()'s, the numbers text shows) brings back the last escape that held it,
+    and, if that was a float of one entry (float(entry)), every such float before it; a
+    bool, an int or a storage's bytes, whose news Python's control flow carries, count
+    wherever any numbers come back (a slice's bounds, a literal). A debugging print(x),
+    print(x.tolist()), print(x.numpy()) or print(x.max()) brings nothing back and is free
+    (the pass's own float("-inf") was taken for its numbers before). A pass wholly in Python
+    floats or numpy gathers nothing in torch and is free, as is one that reads each block
+    out as it reaches it. A test's bool holds no entry, but where numbers from outside went
+    into what it tests ("against": row > c, the entries against c), the entries are
+    "tested": more than `TESTS_AHEAD` such tests of a row past the pass read it as its
+    entries would (a bisection's `(row > c).any()`), where a guard of the input
+    (torch.isfinite(x).all(), (x.abs() > 1e30).any()) is free."""
     from torch.overrides import TorchFunctionMode
 
     made: dict = {}  # id or storage -> (tensor, what went into it), alive while watched
-    escapes: list = []  # (step, what went into the value, by what) for each value that left torch
+    # (step, what went into the value, by what, how it is followed back: `_followed_as`) for
+    # each value that left torch; each value that left (`_values_left`) -> the last escape
+    # that held it
+    escapes: list = []
+    left: dict = {}
     source_key = None if source is None else _storage(source)
     n = 1 if source is None else max(source.shape[-1] if source.dim() else 1, 1)
     steps = [0]  # the torch calls watched so far
@@ -687,8 +853,13 @@ def _watched_reductions(rows=1, source=None, block_size=None):
             steps[0] += 1
             values = (*args, *(kwargs or {}).values())
             numbers_in = steps[0] if _takes_numbers(values) else 0
+            returned = _numbers_back(values, left) if numbers_in else set()
+            for value in _tensors_in(values):
+                returned |= foreign(value)
             operands = [into(value) for value in _tensors_in(values)]
-            carried = _merged([_way(count, name, second, numbers_in), *operands])
+            matched = any(escapes[escape][3] == "one" for escape in returned)
+            back = {"returned": frozenset(returned), "matched": steps[0] if matched else 0}
+            carried = _merged([_way(count, name, second, numbers_in, **back), *operands])
             mine = [bool(way["of"]) for way in operands]  # (made of the input's entries)
             if name in _pointwise() and any(mine) and (numbers_in or not all(mine)):
                 carried["against"] = carried["against"] | carried["of"]
@@ -696,20 +867,34 @@ def _watched_reductions(rows=1, source=None, block_size=None):
                 carried["tested"] = carried["tested"] | carried["against"]
                 carried["of"] = carried["against"] = _NONE  # (a bool, a count: no entry)
             if gathers:
-                carried["ahead"] = max(carried["ahead"], read_ahead(carried["numbers in"]))
-            carry(func, args, kwargs or {}, result, carried)
-            return result
+                carried["ahead"] = max(carried["ahead"], read_ahead(carried))
+            return carry(func, args, kwargs or {}, result, carried)
 
-    def read_ahead(numbers_in):
-        """How far the numbers read out of the input before `numbers_in` (the last step at
-        which numbers went into a gathering's operands) run ahead of the pass: a pass may
-        have read out the blocks it has gathered in torch and the next (one ahead, as a
-        pipelined pass prefetches); more of a row means the row was looked at before the
-        sum over its earlier blocks was formed."""
+    def came_back(way):
+        """The escapes that may have come back into a value made as `way` tells
+        (`_followed_as`): those its _Numbers carried back or whose values came back, every
+        float of one entry before a step at which any of them came back (Python's max over
+        float(entry) of each returns a plain float, one of them), and the others before the
+        last step at which any numbers went in (a bool's `if`, which a slice's bounds, a
+        literal may carry on)."""
+        return [
+            (escape, way_out, via)
+            for escape, (step, way_out, via, kind) in enumerate(escapes)
+            if escape in way["returned"]
+            or (kind == "one" and step < way["matched"])
+            or (kind == "control" and step < way["numbers in"])
+        ]
+
+    def read_ahead(way):
+        """How far the numbers read out of the input that came back into a gathering made as
+        `way` tells (`came_back`) run ahead of the pass: a pass may have read out the blocks
+        it has gathered in torch and the next (one ahead, as a pipelined pass prefetches);
+        more of a row means the row was looked at before the sum over its earlier blocks was
+        formed."""
         if block_size is None:
             return _NOT_AHEAD
         allowed = (len(gathered) + 1) * block_size
-        before = [(way, via) for step, way, via in escapes if step < numbers_in]
+        before = [(way_out, via) for _, way_out, via in came_back(way)]
         per_row = collections.Counter(
             at // n for at in frozenset().union(*(way["of"] for way, _ in before))
         )
@@ -724,6 +909,17 @@ def _watched_reductions(rows=1, source=None, block_size=None):
             row, tests = searches.most_common(1)[0]
             most, via = max(most, n), f"{tests} tests of it against numbers"
         return (most - allowed, most, len(gathered), via) if most > allowed else _NOT_AHEAD
+
+    def foreign(value):
+        """The escapes that come back by `value` where it is a tensor that no watched call
+        made, torch.from_numpy's (which torch does not show a mode): its values, as by
+        torch.tensor(values)."""
+        key = _storage(value)
+        if not left or key is None or key == source_key or id(value) in made or key in made:
+            return set()
+        if not value.is_floating_point():
+            return set()
+        return _numbers_back(value.reshape(-1).tolist(), left)
 
     def into(value):
         """What went into a tensor: its own making and whatever was written into its storage;
@@ -748,22 +944,33 @@ def _watched_reductions(rows=1, source=None, block_size=None):
         if name in _IN_PLACE or (name.endswith("_") and not name.endswith("__")):
             written += list(_tensors_in(args[:1]))  # x[...] = v, x.copy_(v)
         if name in _TO_NUMBERS or _numbers_out(result):
-            escapes.append((steps[0], carried, name.strip("_")))
-            if name in _SHARING:  # numpy may write the tensor's memory from here on, unwatched
-                written += list(_tensors_in(args[:1]))
-                carried = _merged([carried, {**carried, "numbers in": steps[0]}])
+            kind = _followed_as(name, result)
+            escape = len(escapes)
+            escapes.append((steps[0], carried, name.strip("_"), kind))
+            if kind != "control":
+                left.update(dict.fromkeys(_values_left(name, args, result), escape))
+            if kind != "control" and name in ("item", "tolist"):
+                result = _as_numbers(result, frozenset({escape}))
+            for shared in _tensors_in(args[:1]) if name in _SHARING else ():
+                # numpy may write the tensor's memory from here on, unwatched: numbers, not the
+                # entries the array holds (a block read after print(x.numpy()) is of its own)
+                if (key := _storage(shared)) is not None:
+                    stored = made.get(key, (None, _way()))[1]
+                    made[key] = (shared, {**stored, "numbers in": steps[0]})
         for out in written:  # into the storage, which its views share
             if _storage(out) is not None:
                 made[_storage(out)] = (out, _merged([into(out), carried]))
         for out in outs + written:
             made[id(out)] = (out, carried)
+        return result
 
     def reach(value):
         tensors = list(_tensors_in((value,)))
         made_of = _merged([into(out) for out in tensors])
-        last_numbers = made_of["numbers in"] if tensors else steps[0] + 1
-        left = [way for step, way, _ in escapes if step < last_numbers]  # (maybe went in)
-        return _merged([made_of, *left])
+        if not tensors:  # (no tensor to follow: whatever left torch may be in it)
+            made_of.update({"numbers in": steps[0] + 1, "matched": steps[0] + 1})
+            made_of["returned"] = frozenset(range(len(escapes)))
+        return _merged([made_of, *(way for _, way, _ in came_back(made_of))])
 
     with _Reductions():
         yield reach
@@ -778,8 +985,10 @@ def _check_block_by_block(impl, gen, device):
     numbers, x.numpy().max(-1) or max(row) over x.tolist(), is seen where the pass that sums
     by blocks in torch takes it: the whole row was read out of torch before the sum over its
     first block was formed (`_watched_reductions`, "ahead"), as is one found by bisection
-    on `(row > c).any()`. A two-pass answer wholly in Python floats reads the row as a correct
-    one in Python floats does and is no more seen: left to the card's word."""
+    on `(row > c).any()`; a debugging print of the input (x, x.tolist(), x.numpy(), x.max())
+    brings no number back and is free. A two-pass answer wholly in Python floats reads the
+    row as a correct one in Python floats does and is no more seen: left to the card's
+    word."""
     for shape, block_size in (((3, 40), 8), ((2, 23), 5), ((37,), 2)):
         x = torch.randn(*shape, generator=gen).to(device) * 3.0
         n = shape[-1]
@@ -1161,6 +1370,71 @@ def _variant_guards_input(x, block_size):
     return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
 
 
+def _debug_print(*values):
+    """print(*values), as a learner's debugging line calls it (str, repr and format of each
+    value), into a screen no one reads: a correct variant's check may print nothing."""
+    import io  # (here, not at the top: the starters show the module's imports)
+
+    print(*values, file=io.StringIO())
+
+
+def _variant_prints_input(x, block_size):
+    """The reference after a debugging print of its input, print(x): text that shows every
+    entry, none of whose numbers comes back into the pass (refused as 'read 40 entries of a
+    row out of torch (by repr)' before: the pass's float("-inf") was taken for them)."""
+    _debug_print("x is", x)
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+
+
+def _variant_prints_input_named(x, block_size):
+    """The reference after print(f"{x=}"), the input's repr in an f-string."""
+    _debug_print(f"{x=}")
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+
+
+def _variant_prints_input_listed(x, block_size):
+    """The reference after print(x.tolist()): every entry out as a Python float, none of
+    which goes back into torch."""
+    _debug_print(x.tolist())
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+
+
+def _variant_prints_input_in_numpy(x, block_size):
+    """The reference after print(x.numpy()): the input read whole by numpy, nothing of numpy's
+    coming back into torch."""
+    _debug_print(x.cpu().numpy())
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+
+
+def _variant_prints_an_entry(x, block_size):
+    """The reference after a print of one entry as a Python float (float(x[0, 0]), for a
+    1-d x too)."""
+    _debug_print("first entry:", float(x.reshape(-1)[0]))
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+
+
+def _variant_prints_row_max(x, block_size):
+    """The reference after prints of the whole row's max (x.max(), x.amax(-1), and as a number
+    by item()): a whole-row reduction whose result goes only to the screen."""
+    _debug_print("max:", x.max(), x.amax(dim=-1), x.max().item())
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+
+
+def _variant_prints_each_block(x, block_size):
+    """The reference's loop with a debugging line in it: each block printed, and the running
+    max as numbers (tolist), as it is read."""
+    n = x.shape[-1]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, n, block_size):
+        block = x[..., start : start + block_size]
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        _debug_print(f"block at {start}: {block}, running max {m_new.tolist()}")
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
 def _variant_counts_bad_input(x, block_size):
     """The reference after a check of its own on the input that counts the bad entries
     (torch.isnan(x).sum(), count_nonzero of isinf), raising where there are any: what
@@ -1285,6 +1559,19 @@ def _wrong_max_of_listed_rows(x, block_size):
     return _summed_by_blocks(torch.exp(x - m.reshape(*x.shape[:-1], 1)), block_size)
 
 
+@fails_with("read 40 entries of a row out of torch (by tolist)")
+def _wrong_shifted_max_of_listed_rows(x, block_size):
+    """The two-pass softmax whose row max is Python's max over the row as a list, printed, then
+    raised by 1 (exp(x - c) for any c above the max is as safe), then the sum of exp(x - c)
+    block by block: no number that comes back is one that left torch, but the floats tolist
+    gave carry where they came from through Python's arithmetic."""
+    rows = x.reshape(-1, x.shape[-1])
+    _debug_print(x)
+    tops = [max(row.tolist()) + 1.0 for row in rows]
+    m = torch.tensor(tops, dtype=x.dtype, device=x.device)
+    return _summed_by_blocks(torch.exp(x - m.reshape(*x.shape[:-1], 1)), block_size)
+
+
 @fails_with("read 40 entries of a row out of torch (by float)")
 def _wrong_max_of_entry_floats(x, block_size):
     """The two-pass softmax whose row max is Python's max over float(t) of each entry, then
@@ -1292,6 +1579,27 @@ def _wrong_max_of_entry_floats(x, block_size):
     rows = x.reshape(-1, x.shape[-1])
     m = torch.tensor([max(float(t) for t in row) for row in rows], dtype=x.dtype)
     return _summed_by_blocks(torch.exp(x - m.to(x.device).reshape(*x.shape[:-1], 1)), block_size)
+
+
+@fails_with("read 40 entries of a row out of torch (by item)")
+def _wrong_max_of_entry_items(x, block_size):
+    """The two-pass softmax whose row max is Python's max over item() of each entry (each a
+    number of one entry: the one max() returns was compared with the others), then the sum
+    of exp(x - max) block by block in torch."""
+    rows = x.reshape(-1, x.shape[-1])
+    m = torch.tensor([max(t.item() for t in row) for row in rows], dtype=x.dtype)
+    return _summed_by_blocks(torch.exp(x - m.to(x.device).reshape(*x.shape[:-1], 1)), block_size)
+
+
+@fails_with("read 40 entries of a row out of torch (by tolist)")
+def _wrong_max_of_entry_lists(x, block_size):
+    """The two-pass softmax whose row max is Python's max over each entry read as a list of
+    one (entry.reshape(1).tolist()[0]): each float holds one entry, and the one max() returns
+    was compared with the others (`_comparing`), then the sum of exp(x - max) by blocks."""
+    rows = x.reshape(-1, x.shape[-1])
+    tops = [max(t.reshape(1).tolist()[0] for t in row) for row in rows]
+    m = torch.tensor(tops, dtype=x.dtype, device=x.device)
+    return _summed_by_blocks(torch.exp(x - m.reshape(*x.shape[:-1], 1)), block_size)
 
 
 @fails_with("reduced 40 entries at once with amax")
@@ -1397,6 +1705,31 @@ def _variant_block_max_as_numbers(x, block_size):
         listed = block.reshape(-1, block.shape[-1]).tolist()
         top = torch.tensor([max(row) for row in listed], dtype=x.dtype, device=x.device)
         m_new = torch.maximum(m, top.reshape(m.shape))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+def _variant_block_max_as_numbers_after_print(x, block_size):
+    """print(x.tolist()), then each block's max taken in Python from the block's own tolist():
+    the floats that come back carry the block they were read from, not the row printed."""
+    _debug_print(x.tolist())
+    return _variant_block_max_as_numbers(x, block_size)
+
+
+def _variant_block_max_in_numpy_after_print(x, block_size):
+    """print(x.numpy()), then each block's max taken in numpy (block.numpy().max(-1), back by
+    torch.from_numpy) as it is read: a value that comes back is taken for the last read that
+    held it, the block's, not the row printed before."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    _debug_print(x.cpu().numpy())
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros_like(m)
+    for start in range(0, x.shape[-1], block_size):
+        block = x[..., start : start + block_size]
+        top = torch.from_numpy(np.asarray(block.cpu().numpy().max(axis=-1))).to(x.device)
+        m_new = torch.maximum(m, top)
         s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
         m = m_new
     return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
@@ -2020,6 +2353,9 @@ WRONG_ANSWERS = {
         _wrong_max_in_numpy,
         _wrong_max_of_listed_rows,
         _wrong_max_of_entry_floats,
+        _wrong_shifted_max_of_listed_rows,
+        _wrong_max_of_entry_items,
+        _wrong_max_of_entry_lists,
         _wrong_max_through_format,
         _wrong_max_of_repr,
         _wrong_max_by_comparisons,
@@ -2077,5 +2413,14 @@ CORRECT_VARIANTS = {
         _variant_pipelined,
         _variant_counts_bad_input,
         _variant_guards_input,
+        _variant_prints_input,
+        _variant_prints_input_named,
+        _variant_prints_input_listed,
+        _variant_prints_input_in_numpy,
+        _variant_prints_an_entry,
+        _variant_prints_row_max,
+        _variant_prints_each_block,
+        _variant_block_max_as_numbers_after_print,
+        _variant_block_max_in_numpy_after_print,
     ],
 }
