@@ -291,9 +291,11 @@ def _leaves(value):
 
 def _followed_as(name, result):
     """How what left torch by the call `name` is followed back (`_watched_reductions`):
-    "many" values (a list, a numpy array, text) by the escape that last held a value that
-    comes back; "one" float (item(), float(entry)), where Python's max over many of them
-    picks one of them, by every such escape before a value that comes back; "control": a
+    "many" values (a list, text) by the escape that last held a value that comes back;
+    "numpy" as many, and by numbers numpy made that are none of those that left (exp(x -
+    max) made in numpy), as every numpy read before them; "one" float (item(),
+    float(entry)), where Python's max over many of them picks one of them, by every such
+    escape before a value that comes back; "control": a
     bool (`if entry > top`), an int, a storage's bytes carry what they tell by the answer's
     control flow or by no value of an entry, and count wherever numbers come back into the
     pass."""
@@ -303,6 +305,8 @@ def _followed_as(name, result):
         return "control"
     if any(isinstance(leaf, int) for leaf in _leaves(result)):
         return "control"
+    if name in _SHARING or type(result).__module__ == "numpy":
+        return "numpy"
     return "one" if isinstance(result, float) else "many"
 
 
@@ -408,22 +412,28 @@ def _numbers_back(values, left):
     """The escapes that come back in a torch call's arguments: those its _Numbers carry, and
     for each plain float or numpy value among them that is one of the values `left` (value ->
     the last escape that held it: a float() of an entry, a numpy max, a number parsed from
-    text), that escape."""
+    text), that escape; and whether numpy made floats among them of which none left torch
+    (`_followed_as`'s "numpy")."""
     escapes: set = set()
+    by_numpy = False
     for value in values:
         if isinstance(value, (list, tuple)) and not isinstance(value, torch.Size):
-            escapes |= _numbers_back(value, left)
+            more, again = _numbers_back(value, left)
+            escapes |= more
+            by_numpy = by_numpy or again
         elif isinstance(value, _Number):
             escapes |= value.escapes
-        elif isinstance(value, float) and value in left:
-            escapes.add(left[value])
-        elif type(value).__module__ == "numpy" and left:
+        elif type(value).__module__ == "numpy":  # (before float: numpy's float64 is one)
             import numpy as np  # (only where numpy made the value)
 
             array = np.asarray(value)
             if array.dtype.kind == "f":
-                escapes |= _numbers_back(array.reshape(-1).tolist(), left)
-    return escapes
+                more, _ = _numbers_back(array.reshape(-1).tolist(), left)
+                escapes |= more
+                by_numpy = by_numpy or not more
+        elif isinstance(value, float) and value in left:
+            escapes.add(left[value])
+    return escapes, by_numpy
 
 
 # Writes into the first argument's storage: methods named with one trailing underscore
@@ -472,6 +482,7 @@ def _way(count=0, name="", second=False, numbers_in=0, of=_NONE, ahead=_NOT_AHEA
         "tested": more.get("tested", _NONE),
         "returned": more.get("returned", _NONE),
         "matched": more.get("matched", 0),
+        "numpy in": more.get("numpy in", 0),
     }
 
 
@@ -492,6 +503,7 @@ def _merged(ways):
         tested=frozenset().union(*(way["tested"] for way in ways)),
         returned=frozenset().union(*(way["returned"] for way in ways)),
         matched=max((way["matched"] for way in ways), default=0),
+        **{"numpy in": max((way["numpy in"] for way in ways), default=0)},
     )
 
 
@@ -760,17 +772,22 @@ def _watched_reductions(rows=1, source=None, block_size=None):
     Python's arithmetic, comparisons, max and sum; a plain float, a numpy value or a tensor
     no watched call made (from_numpy's) equal to a value that left torch (`_values_left`:
     numpy's, float()'s, the numbers text shows) brings back the last escape that held it,
-    and, if that was a float of one entry (float(entry)), every such float before it; a
-    bool, an int or a storage's bytes, whose news Python's control flow carries, count
-    wherever any numbers come back (a slice's bounds, a literal). A debugging print(x),
-    print(x.tolist()), print(x.numpy()) or print(x.max()) brings nothing back and is free
-    (the pass's own float("-inf") was taken for its numbers before). A pass wholly in Python
-    floats or numpy gathers nothing in torch and is free, as is one that reads each block
-    out as it reaches it. A test's bool holds no entry, but where numbers from outside went
-    into what it tests ("against": row > c, the entries against c), the entries are
-    "tested": more than `TESTS_AHEAD` such tests of a row past the pass read it as its
-    entries would (a bisection's `(row > c).any()`), where a guard of the input
-    (torch.isfinite(x).all(), (x.abs() > 1e30).any()) is free."""
+    and, if that was a float of one entry (float(entry)), every such float before it; numbers
+    numpy made that none of those are (exp(x - max) made in numpy) bring back every numpy
+    read before them; a bool, an int or a storage's bytes, whose news Python's control flow
+    carries, count wherever any numbers come back (a slice's bounds, a literal). A debugging
+    print(x), print(x.tolist()), print(x.numpy()) or print(x.max()) brings nothing back and
+    is free (the pass's own float("-inf") was taken for its numbers before). Not seen: a
+    max that comes back as a plain float none of whose values left (math.exp(-max(row
+    .tolist())): math's functions return plain floats, as the pass's literals are), or one
+    numpy writes into a copy of x through the array numpy() shares with it (into x itself,
+    the check refuses: x must not change). A pass wholly in Python floats or numpy gathers
+    nothing in torch and is free, as is one that reads each block out as it reaches it. A
+    test's bool holds no entry, but where numbers from outside went into what it tests
+    ("against": row > c, the entries against c), the entries are "tested": more than
+    `TESTS_AHEAD` such tests of a row past the pass read it as its entries would (a
+    bisection's `(row > c).any()`), where a guard of the input (torch.isfinite(x).all(),
+    (x.abs() > 1e30).any()) is free."""
     from torch.overrides import TorchFunctionMode
 
     made: dict = {}  # id or storage -> (tensor, what went into it), alive while watched
@@ -853,12 +870,17 @@ def _watched_reductions(rows=1, source=None, block_size=None):
             steps[0] += 1
             values = (*args, *(kwargs or {}).values())
             numbers_in = steps[0] if _takes_numbers(values) else 0
-            returned = _numbers_back(values, left) if numbers_in else set()
+            returned, by_numpy = _numbers_back(values, left) if numbers_in else (set(), False)
             for value in _tensors_in(values):
-                returned |= foreign(value)
+                more, again = foreign(value)
+                returned, by_numpy = returned | more, by_numpy or again
             operands = [into(value) for value in _tensors_in(values)]
             matched = any(escapes[escape][3] == "one" for escape in returned)
-            back = {"returned": frozenset(returned), "matched": steps[0] if matched else 0}
+            back = {
+                "returned": frozenset(returned),
+                "matched": steps[0] if matched else 0,
+                "numpy in": steps[0] if by_numpy else 0,
+            }
             carried = _merged([_way(count, name, second, numbers_in, **back), *operands])
             mine = [bool(way["of"]) for way in operands]  # (made of the input's entries)
             if name in _pointwise() and any(mine) and (numbers_in or not all(mine)):
@@ -882,6 +904,7 @@ def _watched_reductions(rows=1, source=None, block_size=None):
             for escape, (step, way_out, via, kind) in enumerate(escapes)
             if escape in way["returned"]
             or (kind == "one" and step < way["matched"])
+            or (kind == "numpy" and step < way["numpy in"])
             or (kind == "control" and step < way["numbers in"])
         ]
 
@@ -911,15 +934,16 @@ def _watched_reductions(rows=1, source=None, block_size=None):
         return (most - allowed, most, len(gathered), via) if most > allowed else _NOT_AHEAD
 
     def foreign(value):
-        """The escapes that come back by `value` where it is a tensor that no watched call
-        made, torch.from_numpy's (which torch does not show a mode): its values, as by
-        torch.tensor(values)."""
+        """What comes back by `value` where it is a tensor that no watched call made,
+        torch.from_numpy's (which torch does not show a mode): its values, as numpy's in
+        torch.tensor(array) (`_numbers_back`)."""
         key = _storage(value)
-        if not left or key is None or key == source_key or id(value) in made or key in made:
-            return set()
+        if key is None or key == source_key or id(value) in made or key in made:
+            return set(), False
         if not value.is_floating_point():
-            return set()
-        return _numbers_back(value.reshape(-1).tolist(), left)
+            return set(), False
+        more, _ = _numbers_back(value.reshape(-1).tolist(), left)
+        return more, not more
 
     def into(value):
         """What went into a tensor: its own making and whatever was written into its storage;
@@ -969,6 +993,7 @@ def _watched_reductions(rows=1, source=None, block_size=None):
         made_of = _merged([into(out) for out in tensors])
         if not tensors:  # (no tensor to follow: whatever left torch may be in it)
             made_of.update({"numbers in": steps[0] + 1, "matched": steps[0] + 1})
+            made_of["numpy in"] = steps[0] + 1
             made_of["returned"] = frozenset(range(len(escapes)))
         return _merged([made_of, *(way for _, way, _ in came_back(made_of))])
 
@@ -1548,6 +1573,18 @@ def _wrong_max_in_numpy(x, block_size):
     of exp(x - max) block by block in torch."""
     m = torch.from_numpy(x.cpu().numpy().max(axis=-1, keepdims=True)).to(x.device)
     return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
+@fails_with("read 40 entries of a row out of torch (by numpy)")
+def _wrong_exp_in_numpy(x, block_size):
+    """The two-pass softmax whose row max and exp(x - max) are made in numpy, brought back by
+    torch.from_numpy, then summed block by block in torch: none of the numbers that come back
+    is one that left torch, but numpy made them from the row it read."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    xn = x.cpu().numpy()
+    e = torch.from_numpy(np.exp(xn - xn.max(axis=-1, keepdims=True))).to(x.device)
+    return _summed_by_blocks(e, block_size)
 
 
 @fails_with("read 40 entries of a row out of torch (by tolist)")
@@ -2351,6 +2388,7 @@ WRONG_ANSWERS = {
         _wrong_upcast,
         _wrong_max_as_numbers,
         _wrong_max_in_numpy,
+        _wrong_exp_in_numpy,
         _wrong_max_of_listed_rows,
         _wrong_max_of_entry_floats,
         _wrong_shifted_max_of_listed_rows,
