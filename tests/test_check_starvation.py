@@ -102,13 +102,29 @@ def spinning(cores):
     for core in cores:
         code = f"import os\nos.sched_setaffinity(0, {{{core}}})\nwhile True:\n    pass\n"
         spinners.append(subprocess.Popen([sys.executable, "-c", code], start_new_session=True))
-    time.sleep(0.2)  # (each pinned itself)
+    for spinner, core in zip(spinners, cores):
+        _spinning_on(spinner.pid, core)
     try:
         yield
     finally:
         for spinner in spinners:
             spinner.kill()
             spinner.wait()
+
+
+def _spinning_on(pid: int, core: int) -> None:
+    """Wait until process `pid` has pinned itself to `core` and spun there (its loop reached):
+    a fixed 0.2 s was too short on the box at load 8 (a Python's start-up took longer), and a
+    check timed meanwhile had more of the core than the test means, a third of its limit in
+    CPU, and was judged by its limit (TIMEOUT, `starved` False): 3 of 12 runs."""
+    deadline = time.monotonic() + 60
+    while True:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        spun = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        if os.sched_getaffinity(pid) == {core} and spun >= 0.05:
+            return
+        assert time.monotonic() < deadline, f"spinner {pid} never spun on core {core}"
+        time.sleep(0.01)
 
 
 @pytest.fixture
