@@ -1576,8 +1576,17 @@ def test_a_daemon_left_by_a_check_that_killed_its_device_worker_is_killed(tmp_pa
         gone_within(daemon, 0)
 
 
+# How a check kills its worker's keeper: the process, or the group it is in (`os.killpg`), which
+# was its guard's (`keeper_guard`), killed with it in one call
+KILLS_THE_KEEPER = {
+    "the keeper": "keeper",
+    "its process group": "-proc_stat('pgrp', keeper)",
+}
+
+
+@pytest.mark.parametrize("target", KILLS_THE_KEEPER.values(), ids=KILLS_THE_KEEPER.keys())
 def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing(
-    tmp_path, fresh_pool
+    tmp_path, fresh_pool, target
 ):
     """A device check could kill its worker's keeper (its worker's parent, a process of the
     same user): the worker died with it (PR_SET_PDEATHSIG), the daemon the check had started
@@ -1587,7 +1596,9 @@ def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing
     killed, and ends: the card says so at once, and the next check runs in a fresh worker.
     (The keeper is killed by this test's process, as the check asks: a check signals no
     process outside its worker's Landlock domain where the kernel scopes its signals,
-    `landlock`; a keeper may still be killed so, by a user or the out-of-memory killer.)"""
+    `landlock`; a keeper may still be killed so, by a user or the out-of-memory killer.)
+    Killed with its process group, the keeper took its guard, which was in it: what had come to
+    the keeper (the daemon) went to init, and ran on."""
     from studycli.check import crash_report
 
     from .check_support import (
@@ -1606,7 +1617,7 @@ def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing
     attempt = tmp_path / "attempt.py"
     kills = (  # (its parent: the keeper in a device worker, as /proc numbers it)
         f"keeper = proc_stat('ppid'); open({str(pids)!r}, 'w').write(f'{{proc_pid()}} {{keeper}}'); "
-        "from_outside(keeper, signal.SIGKILL); time.sleep(30)"
+        f"from_outside({target}, signal.SIGKILL); time.sleep(30)"
     )
     source = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=daemon, kill=kills) + PROC_PIDS
     attempt.write_text(source + asks_from_outside(tmp_path / "asks"))

@@ -48,6 +48,9 @@ def guard(prctl: Any, command: int) -> int:
         # had the keeper die too, and what had come to the keeper went to init. The keeper
         # ends with its worker, and the worker with the command)
         prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER (a fork's is not set)
+        # (Nor in this process's group: a check that killed its keeper's group, os.killpg, took
+        # this process with it in one call, and what had come to the keeper went to init)
+        os.setpgid(0, 0)
         return tell
     os.close(tell)
     if command >= 0:
