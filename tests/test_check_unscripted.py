@@ -69,6 +69,9 @@ runs = {
     "source": lambda: torch.jit.CompilationUnit("def f(x):\\n    return x.softmax(-1)\\n").f(x),
     "torch's module": lambda: torch.jit.script(torch.nn.Softmax(dim=-1))(x),
     "loaded": lambda: answer.loaded()(x),
+    "graph": lambda: torch._C._jit_interpret_graph(
+        torch.jit.CompilationUnit("def f(x):\\n    return x.softmax(-1)\\n").f.graph, (x,)
+    ),
 }
 for name, run in runs.items():
     try:
@@ -103,7 +106,7 @@ def test_a_script_method_stays_a_python_method(found: dict) -> None:
     assert found["script_method"] == "method"
 
 
-@pytest.mark.parametrize("way", ["source", "torch's module", "loaded"])
+@pytest.mark.parametrize("way", ["source", "torch's module", "loaded", "graph"])
 def test_torchscript_run_from_python_is_refused(found: dict, way: str) -> None:
     assert found[way].startswith("the answer runs TorchScript (")
 

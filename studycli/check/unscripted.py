@@ -76,7 +76,8 @@ def _given_back(function: Any) -> Any:
 
 def _refuse_runs(compiled: Any) -> None:
     """Make each way Python runs TorchScript code (a function's call, a method's, which a
-    scripted module's forward is, and the lite interpreter's) raise `CheckFailure`."""
+    scripted module's forward is, the lite interpreter's, and the interpreter's of a graph,
+    any compiled function's `.graph`) raise `CheckFailure`."""
     from studycli.assertions import CheckFailure
 
     def refuse(code: Any, *args: Any, **kwargs: Any) -> Any:
@@ -90,3 +91,4 @@ def _refuse_runs(compiled: Any) -> None:
     ):
         for entry in entries:
             setattr(kind, entry, refuse)
+    compiled._jit_interpret_graph = refuse  # (torch calls it from no Python of its own)
