@@ -82,3 +82,38 @@ def test_a_shell_sees_141_as_of_ls(tmp_path):
         ["bash", "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout == "141\n", done.stdout
+
+
+def test_a_review_whose_reader_has_gone_leaves_the_terminal_as_it_was(tmp_path):
+    """`studycli review | head -c 200`, its keys read from the terminal: the card's answer
+    drawn once `head` had gone, the session was killed where Rich wrote it, and the terminal
+    stayed in the session's quiet mode (`terminal.quiet_keys`: no echo, no line editing) for
+    what the shell ran next. It ends as `ls` does once the session has put the terminal back."""
+    import re
+    import time
+
+    import pexpect
+
+    read = tmp_path / "read"
+    script = (
+        f'"{sys.executable}" -m studycli --content "{FIXTURE_CONTENT}" --db "{tmp_path}/db"'
+        f' review | head -c 200 >"{read}"; echo "status ${{PIPESTATUS[0]}}"; stty -a'
+    )
+    child = pexpect.spawn(
+        "bash", ["-c", script], cwd=str(REPO_ROOT), encoding="utf-8", timeout=60,
+        env={**os.environ, "STUDYCLI_HOME": str(tmp_path), "COLUMNS": "80"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (read.exists() and read.stat().st_size == 200) and time.monotonic() < deadline:
+        time.sleep(0.05)  # (the card drawn, and `head` gone with its 200 bytes)
+    status = "running"
+    for key in " 3 3":  # the answer, drawn for no reader (a rating and more: `head` not gone yet)
+        child.send(key)
+        if child.expect([r"status (\d+)", pexpect.TIMEOUT], timeout=5) == 0:
+            status = child.match.group(1)
+            break
+    else:
+        child.terminate(force=True)
+    child.expect(pexpect.EOF)
+    modes = re.split(r"[\s;]+", child.before)
+    assert (status, "echo" in modes, "icanon" in modes) == ("141", True, True), child.before

@@ -52,7 +52,7 @@ def main() -> None:
     except KeyboardInterrupt:  # a Ctrl-C while the command's modules load: no traceback
         sys.stderr.write("interrupted\n")
         raise SystemExit(130) from None
-    except BrokenPipeError:  # (`--version | head`: Typer's and Rich's are `run`'s to end)
+    except (BrokenPipeError, ReaderGone):  # (`--version | head`: the app's are `run`'s to end)
         ended_by_its_reader()
 
 
@@ -124,6 +124,8 @@ def run() -> None:
     args = hoisted(sys.argv[1:])
     try:
         invoked(args)(args=args, prog_name="studycli")
+    except ReaderGone:  # (what the command had to undo undone: see `_reader_gone`)
+        ended_by_its_reader()
     except SystemExit as done:
         _leave(done.code)
     _leave(0)
@@ -186,12 +188,35 @@ def _replace_what_the_terminal_cannot_show() -> None:
 
 def _rich_ends_as_ls_where_its_reader_left() -> None:
     """Every Rich console, the app's and typer's (its help), ends the command whose output's
-    reader has gone as `ls` does (`ended_by_its_reader`). Rich catches the BrokenPipeError
-    itself and raises SystemExit(1) (`Console.on_broken_pipe`, made to be replaced); its
-    consoles are made in several places, typer's among them, where no class of ours is used."""
+    reader has gone as `ls` does (`_reader_gone`, then `ended_by_its_reader`). Rich catches
+    the BrokenPipeError itself and raises SystemExit(1) (`Console.on_broken_pipe`, made to be
+    replaced); its consoles are made in several places, typer's among them, where no class of
+    ours is used."""
     from rich.console import Console
 
-    Console.on_broken_pipe = lambda self: ended_by_its_reader()  # type: ignore[method-assign]
+    Console.on_broken_pipe = _reader_gone  # type: ignore[method-assign,assignment]
+
+
+class ReaderGone(SystemExit):
+    """The command's output has no reader (`_reader_gone`): `run` ends it as `ls` ends, once
+    what it was doing has unwound. A SystemExit, which no `except Exception` takes for an
+    error of its own to report."""
+
+
+def _reader_gone(console: object) -> NoReturn:
+    """(Rich's `on_broken_pipe`.) Hold standard output on /dev/null, as Rich does, and raise
+    `ReaderGone` for `run` to end the command with. Not `ended_by_its_reader` at once: a
+    `review` killed there, mid-session, left the terminal in its quiet mode (no echo, no
+    line editing), which the session's `finally` puts back as it unwinds. (In another thread
+    than the main one, which would run on unaware, the command ends at once.)"""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        ended_by_its_reader()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
+    raise ReaderGone(1)
 
 
 def _leave(code: str | int | None) -> NoReturn:
