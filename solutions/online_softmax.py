@@ -464,6 +464,41 @@ def _storage(tensor):
         return None
 
 
+def _copies_a_block(value, source):
+    """Whether `value`, a tensor made outside the pass from numbers (torch.from_numpy, or
+    torch.tensor of a numpy array or a list), holds a run of consecutive entries of the input
+    `source`, in order: of every row at once (the block x[..., p : p + k]), or of one row
+    (k >= 2). That is the input's block read back into torch, not a max found over it: the
+    whole input read out by numpy() or tolist() first, then each block of the copy taken back
+    in turn, is a one-pass answer (refused as 'read 40 entries of a row out of torch' before:
+    the copy's values were taken for a row read ahead). One entry is a block only where it
+    ends the row (the last, short block): a max read back in a tensor of one entry per row
+    is rarely x[..., n - 1], and never the same column of every row of the check's inputs."""
+    if (
+        source is None
+        or not isinstance(value, torch.Tensor)
+        or not value.is_floating_point()
+        or value.dim() < 1
+        or source.dim() < 1
+        or value.numel() == 0
+    ):
+        return False
+    k, n = value.shape[-1], source.shape[-1]
+    if not 1 <= k <= n:
+        return False
+    got = value.detach().to("cpu", torch.float64)
+    rows = source.detach().to("cpu", torch.float64).reshape(-1, n)
+    windows = rows.unfold(-1, k, 1)  # (rows, p, k): each run of k entries of each row
+    if value.shape[:-1] == source.shape[:-1]:  # (the same p in every row)
+        same = (windows == got.reshape(-1, 1, k)).all(dim=-1).all(dim=0)
+    elif value.dim() == 1 and k >= 2:
+        same = (windows == got).all(dim=-1).any(dim=0)
+    else:
+        return False
+    starts = torch.nonzero(same).reshape(-1).tolist()
+    return any(k >= 2 or start + k == n for start in starts)
+
+
 _NOT_AHEAD = (0, 0, 0, "")  # (entries read past what the pass allowed, entries read, blocks, via)
 _NONE = frozenset()
 
@@ -772,7 +807,9 @@ def _watched_reductions(rows=1, source=None, block_size=None):
     Python's arithmetic, comparisons, max and sum; a plain float, a numpy value or a tensor
     no watched call made (from_numpy's) equal to a value that left torch (`_values_left`:
     numpy's, float()'s, the numbers text shows) brings back the last escape that held it,
-    and, if that was a float of one entry (float(entry)), every such float before it; numbers
+    and, if that was a float of one entry (float(entry)), every such float before it (a
+    tensor that holds a run of the input's entries in their order, a block of a copy of x
+    taken back, brings nothing: `_copies_a_block`); numbers
     numpy made that none of those are (exp(x - max) made in numpy) bring back every numpy
     read before them; a bool, an int or a storage's bytes, whose news Python's control flow
     carries, count wherever any numbers come back (a slice's bounds, a literal). A debugging
@@ -874,6 +911,8 @@ def _watched_reductions(rows=1, source=None, block_size=None):
             for value in _tensors_in(values):
                 more, again = foreign(value)
                 returned, by_numpy = returned | more, by_numpy or again
+            if (returned or by_numpy) and _copies_a_block(result, source):
+                returned, by_numpy = set(), False  # (torch.tensor(a block of x's copy))
             operands = [into(value) for value in _tensors_in(values)]
             matched = any(escapes[escape][3] == "one" for escape in returned)
             back = {
@@ -940,7 +979,7 @@ def _watched_reductions(rows=1, source=None, block_size=None):
         key = _storage(value)
         if key is None or key == source_key or id(value) in made or key in made:
             return set(), False
-        if not value.is_floating_point():
+        if not value.is_floating_point() or _copies_a_block(value, source):
             return set(), False
         more, _ = _numbers_back(value.reshape(-1).tolist(), left)
         return more, not more
@@ -1772,6 +1811,75 @@ def _variant_block_max_in_numpy_after_print(x, block_size):
     return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
 
 
+def _variant_blocks_of_numpy_copy(x, block_size):
+    """x read out whole by numpy() first, then each block of that copy taken back into torch
+    (torch.from_numpy) and folded into (m, s) in turn: the copy's blocks are x's entries in
+    their places, not a max found over the row (refused as 'read 40 entries of a row out of
+    torch (by numpy)' before `_copies_a_block`)."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    xn = x.cpu().numpy()
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros_like(m)
+    for start in range(0, xn.shape[-1], block_size):
+        block = torch.from_numpy(np.ascontiguousarray(xn[..., start : start + block_size]))
+        block = block.to(x.device)
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+def _variant_blocks_of_listed_rows(x, block_size):
+    """Row by row from x.tolist(), each block of the row's list made a tensor again
+    (torch.tensor(row[start : start + block_size])) and folded into (m, s) in torch, the
+    output made of the whole list again (refused as 'read 40 entries of a row out of torch
+    (by tolist)' before `_copies_a_block`)."""
+    out = []
+    for row in x.reshape(-1, x.shape[-1]).tolist():
+        m = torch.tensor(float("-inf"), dtype=x.dtype, device=x.device)
+        s = torch.zeros_like(m)
+        for start in range(0, len(row), block_size):
+            block = torch.tensor(row[start : start + block_size], dtype=x.dtype, device=x.device)
+            m_new = torch.maximum(m, block.amax())
+            s = s * torch.exp(m - m_new) + torch.exp(block - m_new).sum()
+            m = m_new
+        out.append(torch.exp(torch.tensor(row, dtype=x.dtype, device=x.device) - m) / s)
+    return torch.stack(out).reshape(x.shape)
+
+
+@fails_with("read 40 entries of a row out of torch (by numpy)")
+def _wrong_max_in_numpy_over_copied_blocks(x, block_size):
+    """The two-pass softmax on a numpy copy of x: the row max taken in numpy, then the blocks
+    of the copy taken back by torch.from_numpy and summed: the blocks are x's entries, which
+    come back free, but the max is none of the copy's runs (`_copies_a_block`)."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    xn = x.cpu().numpy()
+    m = torch.from_numpy(xn.max(axis=-1, keepdims=True)).to(x.device)
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, xn.shape[-1], block_size):
+        block = torch.from_numpy(np.ascontiguousarray(xn[..., start : start + block_size]))
+        s = s + torch.exp(block.to(x.device) - m).sum(dim=-1)
+    return torch.exp(x - m) / s.unsqueeze(-1)
+
+
+@fails_with("read 40 entries of a row out of torch (by numpy)")
+def _wrong_row_max_in_numpy_over_copied_blocks(x, block_size):
+    """As `_wrong_max_in_numpy_over_copied_blocks` row by row: each row's max in numpy, kept
+    as an array of one (keepdims), a tensor of one entry as a short last block is."""
+    rows = x.cpu().numpy().reshape(-1, x.shape[-1])
+    out = []
+    for row in rows:
+        m = torch.from_numpy(row.max(keepdims=True)).to(x.device)
+        s = torch.zeros((), dtype=x.dtype, device=x.device)
+        for start in range(0, row.shape[-1], block_size):
+            block = torch.from_numpy(row[start : start + block_size].copy()).to(x.device)
+            s = s + torch.exp(block - m).sum()
+        out.append(torch.exp(torch.from_numpy(row.copy()).to(x.device) - m) / s)
+    return torch.stack(out).reshape(x.shape)
+
+
 # --- checker: running_stats_update ------------------------------------------------------------
 
 
@@ -2389,6 +2497,8 @@ WRONG_ANSWERS = {
         _wrong_max_as_numbers,
         _wrong_max_in_numpy,
         _wrong_exp_in_numpy,
+        _wrong_max_in_numpy_over_copied_blocks,
+        _wrong_row_max_in_numpy_over_copied_blocks,
         _wrong_max_of_listed_rows,
         _wrong_max_of_entry_floats,
         _wrong_shifted_max_of_listed_rows,
@@ -2460,5 +2570,7 @@ CORRECT_VARIANTS = {
         _variant_prints_each_block,
         _variant_block_max_as_numbers_after_print,
         _variant_block_max_in_numpy_after_print,
+        _variant_blocks_of_numpy_copy,
+        _variant_blocks_of_listed_rows,
     ],
 }
