@@ -408,6 +408,21 @@ def _as_numbers(value, escapes):
     return value
 
 
+def _literals(values):
+    """Whether numbers numpy made are all such as a pass writes for its state without reading
+    an entry (np.zeros, np.ones, np.full(shape, -np.inf), np.finfo's min): not finite, or whole
+    and 0 or +-1 or of 1e6 or more. A pass that starts (m, s) so and brought them in by
+    torch.from_numpy or torch.tensor after print(x.numpy()) was refused as 'read 40 entries
+    of a row out of torch (by numpy)'; a max made whole (np.ceil of the row's max: the check's
+    entries lie within 5,000 of 0, most rows' max within 20) is still none of these."""
+    return all(
+        not math.isfinite(value)
+        or (value.is_integer() and abs(value) in (0.0, 1.0))
+        or (value.is_integer() and abs(value) >= 1e6)
+        for value in values
+    )
+
+
 def _numbers_back(values, left):
     """The escapes that come back in a torch call's arguments: those its _Numbers carry, and
     for each plain float or numpy value among them that is one of the values `left` (value ->
@@ -428,9 +443,10 @@ def _numbers_back(values, left):
 
             array = np.asarray(value)
             if array.dtype.kind == "f":
-                more, _ = _numbers_back(array.reshape(-1).tolist(), left)
+                numbers = array.reshape(-1).tolist()
+                more, _ = _numbers_back(numbers, left)
                 escapes |= more
-                by_numpy = by_numpy or not more
+                by_numpy = by_numpy or not (more or _literals(numbers))
         elif isinstance(value, float) and value in left:
             escapes.add(left[value])
     return escapes, by_numpy
@@ -811,7 +827,8 @@ def _watched_reductions(rows=1, source=None, block_size=None):
     tensor that holds a run of the input's entries in their order, a block of a copy of x
     taken back, brings nothing: `_copies_a_block`); numbers
     numpy made that none of those are (exp(x - max) made in numpy) bring back every numpy
-    read before them; a bool, an int or a storage's bytes, whose news Python's control flow
+    read before them, unless all are such as a pass starts its state with (np.zeros,
+    np.full(-inf): `_literals`); a bool, an int or a storage's bytes, whose news Python's control flow
     carries, count wherever any numbers come back (a slice's bounds, a literal). A debugging
     print(x), print(x.tolist()), print(x.numpy()) or print(x.max()) brings nothing back and
     is free (the pass's own float("-inf") was taken for its numbers before). Not seen: a
@@ -981,8 +998,9 @@ def _watched_reductions(rows=1, source=None, block_size=None):
             return set(), False
         if not value.is_floating_point() or _copies_a_block(value, source):
             return set(), False
-        more, _ = _numbers_back(value.reshape(-1).tolist(), left)
-        return more, not more
+        numbers = value.reshape(-1).tolist()
+        more, _ = _numbers_back(numbers, left)
+        return more, not (more or _literals(numbers))
 
     def into(value):
         """What went into a tensor: its own making and whatever was written into its storage;
@@ -1848,6 +1866,35 @@ def _variant_blocks_of_listed_rows(x, block_size):
     return torch.stack(out).reshape(x.shape)
 
 
+def _variant_state_from_numpy_after_print(x, block_size):
+    """print(x.numpy()), then the state started in numpy (np.full(-inf), np.zeros) and brought
+    in by torch.from_numpy and torch.tensor, the pass in torch: numbers numpy made without
+    reading an entry (refused as 'read 40 entries of a row out of torch (by numpy)' before
+    `_literals`)."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    _debug_print(x.cpu().numpy())
+    m = torch.from_numpy(np.full(x.shape[:-1], -np.inf)).to(x.device, x.dtype)
+    s = torch.tensor(np.zeros(x.shape[:-1]), dtype=x.dtype, device=x.device)
+    for start in range(0, x.shape[-1], block_size):
+        block = x[..., start : start + block_size]
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+@fails_with("read 40 entries of a row out of torch (by numpy)")
+def _wrong_whole_max_in_numpy(x, block_size):
+    """The two-pass softmax whose row max is taken in numpy and rounded up to a whole number
+    (np.ceil: exp(x - c) is as safe for any c above the max), then the sum of exp(x - c)
+    block by block: a whole number, but none that a pass writes for its state (`_literals`)."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    c = np.ceil(x.cpu().numpy().max(axis=-1, keepdims=True))
+    return _summed_by_blocks(torch.exp(x - torch.from_numpy(c).to(x.device)), block_size)
+
+
 @fails_with("read 40 entries of a row out of torch (by numpy)")
 def _wrong_max_in_numpy_over_copied_blocks(x, block_size):
     """The two-pass softmax on a numpy copy of x: the row max taken in numpy, then the blocks
@@ -2498,6 +2545,7 @@ WRONG_ANSWERS = {
         _wrong_max_in_numpy,
         _wrong_exp_in_numpy,
         _wrong_max_in_numpy_over_copied_blocks,
+        _wrong_whole_max_in_numpy,
         _wrong_row_max_in_numpy_over_copied_blocks,
         _wrong_max_of_listed_rows,
         _wrong_max_of_entry_floats,
@@ -2572,5 +2620,6 @@ CORRECT_VARIANTS = {
         _variant_block_max_in_numpy_after_print,
         _variant_blocks_of_numpy_copy,
         _variant_blocks_of_listed_rows,
+        _variant_state_from_numpy_after_print,
     ],
 }
