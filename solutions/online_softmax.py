@@ -841,7 +841,8 @@ def _watched_reductions(rows=1, source=None, block_size=None):
     ("against": row > c, the entries against c), the entries are "tested": more than
     `TESTS_AHEAD` such tests of a row past the pass read it as its entries would (a
     bisection's `(row > c).any()`), where a guard of the input (torch.isfinite(x).all(),
-    (x.abs() > 1e30).any()) is free."""
+    (x.abs() > 1e30).any()) is free; a bool read off entries against numbers is such a test
+    (x.abs().max() < 1e30 asserted: the max it was read off stays out of the pass)."""
     from torch.overrides import TorchFunctionMode
 
     made: dict = {}  # id or storage -> (tensor, what went into it), alive while watched
@@ -1027,7 +1028,13 @@ def _watched_reductions(rows=1, source=None, block_size=None):
         if name in _TO_NUMBERS or _numbers_out(result):
             kind = _followed_as(name, result)
             escape = len(escapes)
-            escapes.append((steps[0], carried, name.strip("_"), kind))
+            told = carried
+            if kind == "control" and carried["against"]:
+                # (a bool of entries against a number, x.abs().max() < 1e6: a test of them)
+                tested = carried["tested"] | carried["against"]
+                told = {**carried, "count": 0, "name": "", "of": _NONE, "against": _NONE}
+                told["tested"] = tested
+            escapes.append((steps[0], told, name.strip("_"), kind))
             if kind != "control":
                 left.update(dict.fromkeys(_values_left(name, args, result), escape))
             if kind != "control" and name in ("item", "tolist"):
@@ -1452,6 +1459,16 @@ def _variant_guards_input(x, block_size):
     return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
 
 
+def _variant_bounds_input_by_its_max(x, block_size):
+    """The reference after an assert of its own that the input is in range, on its largest
+    size (x.abs().max() < 1e30): one bool of a whole-input max against a number, as (x.abs()
+    > 1e30).any() is (refused as 'reduced 120 entries at once with max' before: the bool
+    carried the max it was read off into the pass)."""
+    if not x.abs().max() < 1e30:  # (as an assert would: a solution module may not assert)
+        raise AssertionError("x must be below 1e30 in size")
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+
+
 def _debug_print(*values):
     """print(*values), as a learner's debugging line calls it (str, repr and format of each
     value), into a screen no one reads: a correct variant's check may print nothing."""
@@ -1744,6 +1761,23 @@ def _wrong_max_by_bisection(x, block_size):
         for _ in range(60):
             c = (lo + hi) / 2
             lo, hi = (c, hi) if (row > c).any() else (lo, c)
+        found.append(hi)
+    m = torch.tensor(found, dtype=x.dtype, device=x.device).reshape(*x.shape[:-1], 1)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
+@fails_with("60 tests of it against numbers")
+def _wrong_max_by_bisection_on_row_max(x, block_size):
+    """The two-pass softmax whose row max is found by bisection on `row.max() > c` sixty times
+    (a bool of the row's max against a number, a test as `(row > c).any()` is), then the sum
+    of exp(x - max) block by block."""
+    rows = x.reshape(-1, x.shape[-1])
+    found = []
+    for row in rows:
+        lo, hi = -1e4, 1e4  # (the check's entries lie within 5,000 of 0)
+        for _ in range(60):
+            c = (lo + hi) / 2
+            lo, hi = (c, hi) if row.max() > c else (lo, c)
         found.append(hi)
     m = torch.tensor(found, dtype=x.dtype, device=x.device).reshape(*x.shape[:-1], 1)
     return _summed_by_blocks(torch.exp(x - m), block_size)
@@ -2556,6 +2590,7 @@ WRONG_ANSWERS = {
         _wrong_max_of_repr,
         _wrong_max_by_comparisons,
         _wrong_max_by_bisection,
+        _wrong_max_by_bisection_on_row_max,
         _wrong_two_pass_in_the_output,
         _wrong_max_into_out_buffer,
         _wrong_max_found_by_bools,
@@ -2609,6 +2644,7 @@ CORRECT_VARIANTS = {
         _variant_pipelined,
         _variant_counts_bad_input,
         _variant_guards_input,
+        _variant_bounds_input_by_its_max,
         _variant_prints_input,
         _variant_prints_input_named,
         _variant_prints_input_listed,
