@@ -617,9 +617,13 @@ _TESTS = frozenset({"all", "any", "allclose", "equal"})
 _COUNTS = frozenset({"sum", "nansum"})  # (of a bool tensor; count_nonzero of any)
 # Tests of entries that numbers from outside went into (row > c, x.abs() < 1e30, any() or
 # all() of them) the pass may make of a row ahead of it: one tells where the row lies about
-# one number (a guard: any entry above 1e30?) and finds no max; a second, its number chosen
-# after the first's answer, is a search, as a bisection's sixty are (`_watched_reductions`)
-TESTS_AHEAD = 1
+# one number (a guard: any entry above 1e30?) and finds no max, two bound it on both sides
+# (x.min() > -1e30 and x.max() < 1e30, refused at 1 as 'read 40 entries of a row out of
+# torch (by 2 tests of it against numbers)'); more, each number chosen after the answers
+# before, are a search, as a bisection's sixty are (`_watched_reductions`). Two answers
+# place no max to float32's precision; one already tells a row whose entries all lie below
+# some c, for which exp(x - c) is as safe as exp(x - max), which no count of tests can refuse
+TESTS_AHEAD = 2
 
 
 @functools.cache
@@ -1466,6 +1470,14 @@ def _variant_bounds_input_by_its_max(x, block_size):
     carried the max it was read off into the pass)."""
     if not x.abs().max() < 1e30:  # (as an assert would: a solution module may not assert)
         raise AssertionError("x must be below 1e30 in size")
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+
+
+def _variant_bounds_input_both_ways(x, block_size):
+    """The reference after a range check of its own on the input, both bounds (x.min() >
+    -1e30 and x.max() < 1e30, asserted): two tests of each row against numbers."""
+    if not (x.min() > -1e30 and x.max() < 1e30):  # (as an assert would)
+        raise AssertionError("x must lie within 1e30 of 0")
     return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
 
 
@@ -2645,6 +2657,7 @@ CORRECT_VARIANTS = {
         _variant_counts_bad_input,
         _variant_guards_input,
         _variant_bounds_input_by_its_max,
+        _variant_bounds_input_both_ways,
         _variant_prints_input,
         _variant_prints_input_named,
         _variant_prints_input_listed,
