@@ -483,8 +483,8 @@ def _storage(tensor):
 def _copies_a_block(value, source):
     """Whether `value`, a tensor made outside the pass from numbers (torch.from_numpy, or
     torch.tensor of a numpy array or a list), holds a run of consecutive entries of the input
-    `source`, in order: of every row at once (the block x[..., p : p + k]), or of one row
-    (k >= 2). That is the input's block read back into torch, not a max found over it: the
+    `source`, in order: of every row at once (the block x[..., p : p + k], whatever shape
+    holds its rows: x.reshape(-1, n)'s too), or of one row (k >= 2). That is the input's block read back into torch, not a max found over it: the
     whole input read out by numpy() or tolist() first, then each block of the copy taken back
     in turn, is a one-pass answer (refused as 'read 40 entries of a row out of torch' before:
     the copy's values were taken for a row read ahead). One entry is a block only where it
@@ -502,12 +502,12 @@ def _copies_a_block(value, source):
     k, n = value.shape[-1], source.shape[-1]
     if not 1 <= k <= n:
         return False
-    got = value.detach().to("cpu", torch.float64)
+    got = value.detach().to("cpu", torch.float64).reshape(-1, k)  # (in rows, as x's are)
     rows = source.detach().to("cpu", torch.float64).reshape(-1, n)
     windows = rows.unfold(-1, k, 1)  # (rows, p, k): each run of k entries of each row
-    if value.shape[:-1] == source.shape[:-1]:  # (the same p in every row)
-        same = (windows == got.reshape(-1, 1, k)).all(dim=-1).all(dim=0)
-    elif value.dim() == 1 and k >= 2:
+    if len(got) == len(rows):  # (the same p in every row)
+        same = (windows == got.unsqueeze(1)).all(dim=-1).all(dim=0)
+    elif len(got) == 1 and k >= 2:
         same = (windows == got).all(dim=-1).any(dim=0)
     else:
         return False
@@ -1894,6 +1894,26 @@ def _variant_blocks_of_numpy_copy(x, block_size):
     return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
 
 
+def _variant_blocks_of_flat_numpy_copy(x, block_size):
+    """As `_variant_blocks_of_numpy_copy` on the copy's rows, x.numpy().reshape(-1, n): its
+    blocks of shape (rows, k) hold x's, whichever shape x had (for a 1-d x, refused as 'read
+    37 entries of a row out of torch (by numpy)' where `_copies_a_block` asked for x's own
+    leading shape)."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    n = x.shape[-1]
+    rows = x.cpu().numpy().reshape(-1, n)
+    m = torch.full((len(rows),), float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros_like(m)
+    for start in range(0, n, block_size):
+        block = torch.from_numpy(np.ascontiguousarray(rows[:, start : start + block_size]))
+        block = block.to(x.device)
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return (torch.exp(x.reshape(-1, n) - m.unsqueeze(-1)) / s.unsqueeze(-1)).reshape(x.shape)
+
+
 def _variant_blocks_of_listed_rows(x, block_size):
     """Row by row from x.tolist(), each block of the row's list made a tensor again
     (torch.tensor(row[start : start + block_size])) and folded into (m, s) in torch, the
@@ -2669,6 +2689,7 @@ CORRECT_VARIANTS = {
         _variant_block_max_in_numpy_after_print,
         _variant_blocks_of_numpy_copy,
         _variant_blocks_of_listed_rows,
+        _variant_blocks_of_flat_numpy_copy,
         _variant_state_from_numpy_after_print,
     ],
 }
