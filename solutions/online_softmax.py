@@ -447,6 +447,8 @@ def _numbers_back(values, left):
                 more, _ = _numbers_back(numbers, left)
                 escapes |= more
                 by_numpy = by_numpy or not (more or _literals(numbers))
+            elif array.dtype.kind in "iu":  # (indices numpy found: x.numpy().argmax(-1))
+                by_numpy = by_numpy or not _literals(map(float, array.reshape(-1).tolist()))
         elif isinstance(value, float) and value in left:
             escapes.add(left[value])
     return escapes, by_numpy
@@ -832,7 +834,7 @@ def _watched_reductions(rows=1, source=None, block_size=None):
     taken back, brings nothing: `_copies_a_block`); numbers
     numpy made that none of those are (exp(x - max) made in numpy) bring back every numpy
     read before them, unless all are such as a pass starts its state with (np.zeros,
-    np.full(-inf): `_literals`); a bool, an int or a storage's bytes, whose news Python's control flow
+    np.full(-inf): `_literals`), and so do indices numpy made (an argmax); a bool, an int or a storage's bytes, whose news Python's control flow
     carries, count wherever any numbers come back (a slice's bounds, a literal). A debugging
     print(x), print(x.tolist()), print(x.numpy()) or print(x.max()) brings nothing back and
     is free (the pass's own float("-inf") was taken for its numbers before). Not seen: a
@@ -1001,9 +1003,11 @@ def _watched_reductions(rows=1, source=None, block_size=None):
         key = _storage(value)
         if key is None or key == source_key or id(value) in made or key in made:
             return set(), False
-        if not value.is_floating_point() or _copies_a_block(value, source):
+        if value.dtype == torch.bool or _copies_a_block(value, source):
             return set(), False
         numbers = value.reshape(-1).tolist()
+        if not value.is_floating_point():  # (indices numpy found, as in `_numbers_back`)
+            return set(), not _literals(map(float, numbers))
         more, _ = _numbers_back(numbers, left)
         return more, not (more or _literals(numbers))
 
@@ -1962,6 +1966,30 @@ def _wrong_whole_max_in_numpy(x, block_size):
 
 
 @fails_with("read 40 entries of a row out of torch (by numpy)")
+def _wrong_max_at_numpy_argmax(x, block_size):
+    """The two-pass softmax whose row max is picked in torch at the index numpy found
+    (x.gather(-1, torch.from_numpy(x.numpy().argmax(-1)))): no float comes back, the index
+    does (accepted before: only numpy's floats were followed)."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    at = torch.from_numpy(np.asarray(x.cpu().numpy().argmax(axis=-1)))
+    m = x.gather(-1, at.to(x.device).unsqueeze(-1))
+    return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
+@fails_with("read 40 entries of a row out of torch (by numpy)")
+def _wrong_max_at_numpy_argmax_indexed(x, block_size):
+    """As `_wrong_max_at_numpy_argmax`, the row max read by indexing with numpy's arrays
+    (rows[np.arange(r), argmax]): numpy's ints straight into a torch call."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    rows = x.reshape(-1, x.shape[-1])
+    at = rows.cpu().numpy().argmax(axis=-1)
+    m = rows[np.arange(len(at)), at].reshape(*x.shape[:-1], 1)
+    return _summed_by_blocks(torch.exp(x - m), block_size)
+
+
+@fails_with("read 40 entries of a row out of torch (by numpy)")
 def _wrong_max_in_numpy_over_copied_blocks(x, block_size):
     """The two-pass softmax on a numpy copy of x: the row max taken in numpy, then the blocks
     of the copy taken back by torch.from_numpy and summed: the blocks are x's entries, which
@@ -2611,6 +2639,8 @@ WRONG_ANSWERS = {
         _wrong_max_in_numpy,
         _wrong_exp_in_numpy,
         _wrong_max_in_numpy_over_copied_blocks,
+        _wrong_max_at_numpy_argmax,
+        _wrong_max_at_numpy_argmax_indexed,
         _wrong_whole_max_in_numpy,
         _wrong_row_max_in_numpy_over_copied_blocks,
         _wrong_max_of_listed_rows,
