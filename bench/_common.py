@@ -95,8 +95,8 @@ def report(name: str, figure: str, target: str, ok: bool) -> str:
 
 def prepared_jobs(cards: list[str]) -> dict:
     """This process prepared as a CPU zygote is before it forks checks (`lazy_dynamo` before
-    torch, the GPUs hidden, one thread), and every candidate of the runnable `cards` (all
-    when empty) planned as `check` plans them, by "card/kind/index"."""
+    torch, the answers left unscripted, the GPUs hidden, one thread), and every candidate of
+    the runnable `cards` (all when empty) planned as `check` plans them, by "card/kind/index"."""
     sys.path.insert(0, str(ROOT))
     from studycli.check import lazy_dynamo
 
@@ -113,6 +113,12 @@ def prepared_jobs(cards: list[str]) -> dict:
     # host with the GPUs hidden alone)
     zygote._without_cuda()
     torch.set_num_threads(1)
+    # (as the workers do before the solution modules load: online-softmax's wrong answers that
+    # trace or script torch.softmax ran TorchScript's tracer here, 1.3 s and a screenful of
+    # TracerWarnings, where a check refuses them at once)
+    from studycli.check import unscripted
+
+    unscripted.leave_answers_unscripted()
     content = load_content(ROOT)
     chosen = [content.get(c) for c in cards] if cards else list(content.cards.values())
     return {
