@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from studycli.check import starvation
+from studycli.check import proc_stat, starvation
 from studycli.check.runner import Candidate, Job, Outcome, Status, run_job
 from studycli.check.solve import NOT_JUDGED, unanswered
 from studycli.check.starvation import Usage
@@ -119,7 +119,7 @@ def _spinning_on(pid: int, core: int) -> None:
     CPU, and was judged by its limit (TIMEOUT, `starved` False): 3 of 12 runs."""
     deadline = time.monotonic() + 60
     while True:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = proc_stat.fields(f"/proc/{pid}/stat") or []
         spun = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
         if os.sched_getaffinity(pid) == {core} and spun >= 0.05:
             return

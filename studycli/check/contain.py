@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Protocol
 
-from . import as_root, landlock
+from . import as_root, landlock, proc_stat
 from .limits import FILE_SIZE_LIMIT_MB
 
 MAX_PROCESSES = 256  # processes (and threads) a check may add to what its user already runs
@@ -331,9 +331,8 @@ def left_running(session: int | None = None) -> int | None:
         if not name.isdigit() or int(name) == session:
             continue
         try:
-            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
-                state, _, _, own = stat.read().rsplit(")", 1)[1].split()[:4]
-        except (OSError, ValueError):
+            state, _, _, own = (proc_stat.fields(f"/proc/{name}/stat") or [])[:4]
+        except ValueError:
             continue  # gone meanwhile
         count += int(own) == session and state not in ("Z", "X")
     return count
@@ -348,10 +347,9 @@ def _running_in_group(group: int) -> bool:
         if not name.isdigit():
             continue
         try:
-            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
-                state, _, pgrp = stat.read().rsplit(")", 1)[1].split()[:3]
-        except (OSError, ValueError):
-            continue
+            state, _, pgrp = (proc_stat.fields(f"/proc/{name}/stat") or [])[:3]
+        except ValueError:
+            continue  # gone meanwhile
         if int(pgrp) == group and state not in ("Z", "X"):
             return True
     return False

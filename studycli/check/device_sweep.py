@@ -25,6 +25,8 @@ import signal
 import sys
 import time
 
+from . import proc_stat
+
 SWEEP_ROUNDS = 20  # looks for children at most: each round kills those found (and their groups)
 SWEEP_LIMIT = 1.0  # seconds the keeper's children are looked for, at most
 KEEPER = 0  # the pid of this worker's keeper (set by `keeper.keep`; 0: none, not Linux)
@@ -132,9 +134,5 @@ def _kill_kept(pid: int) -> None:
 
 def _parent_state(pid: int) -> tuple[int, str]:
     """Process `pid`'s parent and state, as its /proc stat says them ((0, ""): gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            state, parent = stat.read().rsplit(")", 1)[1].split()[:2]
-        return int(parent), state
-    except (OSError, ValueError):
-        return 0, ""
+    state, parent = (proc_stat.fields(f"/proc/{pid}/stat") or ["", "0"])[:2]
+    return int(parent), state

@@ -50,6 +50,8 @@ import os
 import time
 from dataclasses import dataclass
 
+from . import proc_stat
+
 # Of its limit in CPU time, under which a check was starved of it: one that had this much is
 # judged by its limit, starved or not. A third covers the case met (1.4 s of CPU under a 10 s
 # limit) and answers of up to 3.3 s; a half held infinite loops of the test suite, run on the
@@ -182,8 +184,7 @@ def own_session() -> tuple[str, int] | None:
     the host's, where /proc is the host's); None where /proc does not say."""
     try:
         number = os.readlink("/proc/self")
-        with open("/proc/self/stat", encoding="ascii", errors="replace") as stat:
-            return number, int(stat.read().rsplit(")", 1)[1].split()[3])
+        return number, int((proc_stat.fields("/proc/self/stat") or [])[3])
     except (OSError, ValueError, IndexError):
         return None
 
@@ -217,8 +218,7 @@ def _started_cpu(
         if not name.isdigit():
             continue
         try:
-            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
+            fields = proc_stat.fields(f"/proc/{name}/stat") or []
             parent, own = fields[1], int(fields[3])
             ran[name] = int(fields[11]) + int(fields[12])  # (stat's fields 14 and 15: proc(5))
         except (OSError, ValueError, IndexError):  # (ended meanwhile)
@@ -317,10 +317,9 @@ def lowered(stat_path: str, start: Standing) -> bool:
     """Whether the thread whose /proc stat file is `stat_path` runs at a lower priority than
     `start`: a higher nice value, or a policy that yields to others (SCHED_IDLE, SCHED_BATCH)."""
     try:
-        with open(stat_path, encoding="ascii", errors="replace") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+        fields = proc_stat.fields(stat_path) or []
         nice, policy = int(fields[16]), int(fields[38])  # (stat's fields 19 and 41: proc(5))
-    except (OSError, ValueError, IndexError):  # (ended since the listing; an old kernel)
+    except (ValueError, IndexError):  # (ended since the listing; an old kernel)
         return False
     return nice > start.nice or (policy in _LOW_POLICIES and policy != start.policy)
 

@@ -21,7 +21,7 @@ import sys
 import threading
 from typing import Any
 
-from . import left_threads
+from . import left_threads, proc_stat
 from .limits import DUMP_LIMIT, OUTPUT_LIMIT
 from .protocol import one_way, read_reply, report_of, tail_within, write_message
 from .zygote import BASE_PRELOAD, TORCHLESS_PRELOAD, serve
@@ -398,12 +398,8 @@ def _children(pid: int) -> list[int]:
 def _stopped(pid: int, traced: bool = True) -> bool:
     """Whether process `pid` is stopped (by a signal, or, with `traced`, by a tracer); False
     where /proc cannot tell."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            state = stat.read().rsplit(")", 1)[1].split()[0]
-            return state == "T" or (traced and state == "t")
-    except (OSError, IndexError):
-        return False
+    state = (proc_stat.fields(f"/proc/{pid}/stat") or [""])[0]
+    return state == "T" or (traced and state == "t")
 
 
 @atexit.register
