@@ -213,10 +213,16 @@ def _reader_gone(console: object) -> NoReturn:
 
     if threading.current_thread() is not threading.main_thread():
         ended_by_its_reader()
+    _output_dropped()
+    raise ReaderGone(1)
+
+
+def _output_dropped() -> None:
+    """Hold standard output (fd 1) on /dev/null: what is left to write to a reader gone is
+    dropped, where each write raised BrokenPipeError again."""
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.close(null)
-    raise ReaderGone(1)
 
 
 def _leave(code: str | int | None) -> NoReturn:
@@ -265,8 +271,7 @@ def ended_by_its_reader() -> NoReturn:
     import contextlib
     import signal
 
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
+    _output_dropped()
     atexit._run_exitfuncs()
     with contextlib.suppress(OSError, ValueError):  # (a reader gone there too: `2>&1 | head`)
         sys.stderr.flush()
