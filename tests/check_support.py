@@ -209,3 +209,24 @@ def torchless_reference():
         Candidate("reference", "add_one", "arith"),
         torch=False,
     )
+
+
+@contextlib.contextmanager
+def running_until(job, started, seconds: float = 10) -> Iterator[list]:
+    """`job` run in a thread of this process, the block entered once file `started` exists
+    (the check says it has begun) or `seconds` have passed; the list yielded holds its
+    outcome once the block has ended (the thread joined)."""
+    import threading
+
+    from studycli.check.runner import run_job
+
+    outcomes: list = []
+    thread = threading.Thread(target=lambda: outcomes.append(run_job(job)))
+    thread.start()
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(started) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield outcomes
+    finally:
+        thread.join()

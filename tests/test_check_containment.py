@@ -39,6 +39,7 @@ from .check_support import (
     asks_from_outside,
     gone_within,
     marker,
+    running_until,
     signals_from_outside,
 )
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
@@ -1497,7 +1498,6 @@ def _beside_a_waiting_check(
     `WAITS_THEN_ANSWERS` by default, with `answer`), run in the same worker at once; the
     attack must have run and passed; the attack runs on `device` (off the CPU: in a device
     worker, whose checks ignore their device here)."""
-    import threading
 
     if device != "cpu":  # (its worker started first: the victim waits 3 s at most)
         assert run_job(replace(REFERENCE, device=device)).status == "pass"
@@ -1506,15 +1506,9 @@ def _beside_a_waiting_check(
     victim = attempt_job(
         victim_dir, waits.format(started=str(started), done=str(done), answer=answer)
     )
-    outcomes: list[Outcome] = []
-    waiting = threading.Thread(target=lambda: outcomes.append(run_job(victim)))
-    waiting.start()
-    deadline = time.monotonic() + 10
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    attack_job = attempt_job(tmp_path, before + attack.format(done=str(done)))
-    attacker = run_job(replace(attack_job, device=device))
-    waiting.join()
+    with running_until(victim, started) as outcomes:
+        attack_job = attempt_job(tmp_path, before + attack.format(done=str(done)))
+        attacker = run_job(replace(attack_job, device=device))
     assert attacker.status == "pass" and done.exists(), attacker  # (it ran, beside the other)
     return attacker, outcomes[0]
 
@@ -1731,7 +1725,6 @@ def test_a_check_cannot_reach_its_worker_as_it_loads_more_modules(tmp_path):
     a check running then (as a user) opened its fds 1 and 2 (['1', '2']: the load's output, set
     aside), as it could every descriptor it held (the command's output, the other checks')."""
     import shutil
-    import threading
 
     solutions = tmp_path / "solutions"
     shutil.copytree(FIXTURE_CONTENT / "solutions", solutions)
@@ -1739,16 +1732,10 @@ def test_a_check_cannot_reach_its_worker_as_it_loads_more_modules(tmp_path):
     source = OPENS_ITS_WORKER_AS_IT_LOADS.format(started=started, loading=loading, record=record)
     job = replace(attempt_job(tmp_path, source), solutions_dir=str(solutions), timeout=20)
     pool.preload((), (str(solutions), ["arith"]))
-    outcomes: list[Outcome] = []
-    checking = threading.Thread(target=lambda: outcomes.append(run_job(job)))
-    checking.start()
-    deadline = time.monotonic() + 60
-    while not os.path.exists(started) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    later = LOADS_UNTIL_LOOKED_AT.format(loading=loading, record=record)
-    (solutions / "later.py").write_text(later)
-    pool.preload((), (str(solutions), ["arith", "later"]))
-    checking.join()
+    with running_until(job, started, 60) as outcomes:
+        later = LOADS_UNTIL_LOOKED_AT.format(loading=loading, record=record)
+        (solutions / "later.py").write_text(later)
+        pool.preload((), (str(solutions), ["arith", "later"]))
     assert outcomes[0].status == "pass", outcomes[0]
     assert Path(record).read_text() == "[]"
 

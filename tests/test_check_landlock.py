@@ -11,16 +11,15 @@ import os
 import signal
 import socket
 import sys
-import threading
 import time
 from dataclasses import replace
 
 import pytest
 
 from studycli.check import landlock
-from studycli.check.runner import Candidate, Job, Outcome, run_job
+from studycli.check.runner import Candidate, Job, run_job
 
-from .check_support import PROC_PIDS, torchless_reference
+from .check_support import PROC_PIDS, running_until, torchless_reference
 from .conftest import FIXTURE_CONTENT
 
 SCOPED = pytest.mark.skipif(
@@ -221,17 +220,11 @@ def test_a_check_signals_no_other_check_nor_its_worker_keeper_or_command(tmp_pat
     victim = _job(
         tmp_path / "victim", WAITS_AND_SAYS_ITS_PID.format(started=str(started), done=str(done))
     )
-    outcomes: list[Outcome] = []
-    waiting = threading.Thread(target=lambda: outcomes.append(run_job(victim)))
-    waiting.start()
-    deadline = time.monotonic() + 10
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
     attack = SIGNALS_WHAT_IT_CAN_NAME.format(
         started=str(started), done=str(done), tried=str(said), command=os.getpid()
     )
-    attacker = run_job(_job(tmp_path / "attacker", attack, device))
-    waiting.join()
+    with running_until(victim, started) as outcomes:
+        attacker = run_job(_job(tmp_path / "attacker", attack, device))
     tried = ast.literal_eval(said.read_text()) if said.exists() else "nothing said"
     assert attacker.status == "pass", (attacker, tried)
     assert outcomes[0].status == "pass", (outcomes[0], tried)
