@@ -710,6 +710,15 @@ def _aliases():
                 yield prefix + name.rstrip("_"), target.rpartition(".")[2].rstrip("_")
 
 
+# Made here, as the module loads, where a check's worker loads it once: torch's registry and
+# docs read the same in every check, and each check forked from the worker finds the tables
+# made. Made on first use instead, each of the card's 111 checks read them again: 0.05 s of
+# CPU each, 5.9 of `studycli check`'s 39 CPU seconds (bench/check_all.py), and 0.05 s of a
+# learner's wait on each attempt.
+_registered_keeping()
+_pointwise()
+
+
 def _widest_operand(args, kwargs, rows):
     """The most entries of a row that the tensors among a call's operands may hold (0 for
     none): the longest dim of one, or its entries per row of x (a row tiled into 5 x 8 for
