@@ -543,6 +543,24 @@ def test_show_takes_a_cloze_deletions_id_as_history_prints_it(cli, content_copy)
     assert unknown.exit_code == 1 and "no card with id 'poisson-cloze#c'" in unknown.stderr
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_commands_help_comes_in_short_paragraphs(command):
+    """`solve --help` was one paragraph of 1,336 characters, 17 lines at 80 columns (what a
+    pass and a failure record, --watch's saves and keys, parentheses three deep), and
+    `import-reviews --help` one of 2,682 (34 lines); `optimize` and `stats` were as long. A
+    paragraph says one thing, in at most about 8 lines at 80 columns (600 characters; the
+    longest now, `doctor`'s, is 546); a `--json` paragraph, a list of keys looked up one at a
+    time, may be longer."""
+    doc = next(
+        c.callback.__doc__
+        for c in app.registered_commands
+        if (c.name or c.callback.__name__) == command
+    )
+    paragraphs = [" ".join(p.split()) for p in doc.split("\n\n")]
+    long = [p for p in paragraphs if len(p) > 600 and not p.startswith("`--json`")]
+    assert long == [], f"{command}'s help: split {long[0][:60]!r}... in paragraphs"
+
+
 def test_help_keeps_each_paragraph_of_a_docstring_whole():
     """Rich's help kept the docstring's own line breaks and wrapped to the terminal too: at 80
     columns sentences broke in their middle ("failed runs" / "first (in a terminal ...")."""

@@ -62,12 +62,14 @@ def new(
 
     The card goes to cards/<deck>/<id>.yaml, in a deck folder that exists (make a new deck's
     folder first, so that a mistyped --deck is not taken for one); a coding card's module,
-    solutions/<module>.py, holds a reference, a checker and two wrong answers, all stubs. The
-    card passes `studycli lint` at once, and editors that speak the YAML language server
+    solutions/<module>.py, holds a reference, a checker and two wrong answers, all stubs.
+    Never overwrites a file.
+
+    The card passes `studycli lint` at once, and editors that speak the YAML language server
     validate it as you type. What is left to write begins with TODO or raises
     NotImplementedError, and `studycli check` reports the card as not done yet until it is
-    written; while a text begins with TODO, the card is not studied (`due`, `review`, `cram`
-    and `stats` leave it out, and say so). Never overwrites a file.
+    written; while a text begins with TODO, the card is not studied (`due`, `review`, `cram` and
+    `stats` leave it out, and say so).
 
     Example: studycli new coding gelu-erf --topic activations (the topics: studycli topics)
     """

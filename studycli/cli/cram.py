@@ -32,12 +32,16 @@ def cram(
 
     Cards you are most likely to have forgotten come first (lowest predicted recall), then the
     ones never studied, taken from the decks as `studycli review` takes them (new_order in
-    settings.toml). Ratings are logged as cram and do not change your schedule, as Anki's
-    filtered decks without rescheduling; a card rated Again comes back later in the session.
-    Suspended cards are left out, and so are cards buried (`b` in a review) until the next
-    study day, and the other deletions of a cloze card with one studied today in `review` or
-    buried, as `review` buries them (bury_siblings in settings.toml). Cram ratings bury no
-    sibling: a card's deletions not held back are all crammed.
+    settings.toml).
+
+    Ratings are logged as cram and do not change your schedule, as Anki's filtered decks without
+    rescheduling; a card rated Again comes back later in the session.
+
+    Suspended cards are left out, and so are cards buried (`b` in a review) until the next study
+    day, and the other deletions of a cloze card with one studied today in `review` or buried,
+    as `review` buries them (bury_siblings in settings.toml). Cram ratings bury no sibling: a
+    card's deletions not held back are all crammed.
+
     Keys as in `studycli review`: Enter reveals, 1-4 rate, s solves, h hints, u undoes, q or
     Ctrl-D quits.
 

@@ -47,32 +47,37 @@ def optimize(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Fit the FSRS parameters to a review history, as Anki's "Optimize" does, and prove the
-    fit on reviews it has not seen.
+    """Fit the FSRS parameters to a review history, as Anki's "Optimize" does, and prove the fit on
+    reviews it has not seen.
 
     Uses your own reviews (undone and cram ratings left out), or a CSV export with --from-csv.
-    The fit is fsrs-rs's, the Rust FSRS inside Anki. It is measured as the FSRS benchmark
-    does: the history is split in time, each later part predicted by parameters fitted to the
-    parts before it, and the log loss and RMSE(bins) of those predictions are set against the
-    defaults' on the same reviews (lower is better). Where settings.toml has `parameters` of
-    your own (fitted to most of those reviews), the fitted parameters and yours are both
-    measured on those reviews and the one with the lower RMSE(bins) is kept, as Anki keeps it.
+    The fit is fsrs-rs's, the Rust FSRS inside Anki.
+
+    It is measured as the FSRS benchmark does: the history is split in time, each later part
+    predicted by parameters fitted to the parts before it, and the log loss and RMSE(bins) of
+    those predictions are set against the defaults' on the same reviews (lower is better).
+
+    Where settings.toml has `parameters` of your own (fitted to most of those reviews), the
+    fitted parameters and yours are both measured on those reviews and the one with the lower
+    RMSE(bins) is kept, as Anki keeps it.
+
     --write saves the fit only when it beats the defaults on both and yours there; where yours
-    fit as well or better they are kept (no error), and a fit that does not beat the defaults
-    is refused, with the figures. Saved parameters take over at once: every studied card's
+    fit as well or better they are kept (no error), and a fit that does not beat the defaults is
+    refused, with the figures. Saved parameters take over at once: every studied card's
     stability and difficulty are recomputed from its history with them, its due date kept (as
     Anki recomputes memory states when parameters change), and the log records it, so that
-    `doctor`'s replay gives the same states. `--json` prints {"parameters": [21 numbers],
-    "log_loss_default", "log_loss_fitted", "rmse_bins_default", "rmse_bins_fitted",
-    "compared_with" ("current" or "defaults"), "log_loss_current", "rmse_bins_current",
-    "log_loss_refit", "rmse_bins_refit" (the last four null on the defaults), "accepted",
-    "reviews", "cards", "items", "held_out_reviews", "held_out_cards" (what the figures are
-    measured on), "log_loss_resolution" (a log-loss gain over the defaults no larger than this
-    is within chance on those reviews: the verdict says it may be no real improvement; null
-    where they are all of one card),
-    "seconds", "written", "recomputed" (cards whose state changed; null where nothing was
-    written, or the recompute failed: then "error" says so)}.
-    `--recompute --json` prints {"recomputed", "parameters" (null for the defaults)}.
+    `doctor`'s replay gives the same states.
+
+    `--json` prints {"parameters": [21 numbers], "log_loss_default", "log_loss_fitted",
+    "rmse_bins_default", "rmse_bins_fitted", "compared_with" ("current" or "defaults"),
+    "log_loss_current", "rmse_bins_current", "log_loss_refit", "rmse_bins_refit" (the last four
+    null on the defaults), "accepted", "reviews", "cards", "items", "held_out_reviews",
+    "held_out_cards" (what the figures are measured on), "log_loss_resolution" (a log-loss gain
+    over the defaults no larger than this is within chance on those reviews: the verdict says it
+    may be no real improvement; null where they are all of one card), "seconds", "written",
+    "recomputed" (cards whose state changed; null where nothing was written, or the recompute
+    failed: then "error" says so)}. `--recompute --json` prints {"recomputed", "parameters"
+    (null for the defaults)}.
 
     Example: studycli optimize --write
     """

@@ -36,34 +36,43 @@ def import_reviews(
     ISO-8601 times with a timezone, durations in ms, optional), and studycli's own, optional:
     content_hash (the card's text each review was made on: recorded as it is) and undone_at
     (when the rating was undone there: undone here too where it stands, logged undone where
-    your log has it not; never a rating). Every row is checked first: a
-    file with a bad row is refused whole, each bad line named with its fix. A review up to 5
-    minutes ahead of this machine's clock is taken (two machines' clocks are seldom exactly
-    together), and the import says how many and how far; one further ahead refuses the file,
-    with the clock to set right. A review already
-    in your log (same card, same time, undone ones too) is skipped, so importing twice changes nothing and
-    importing another machine's export gives the union of both histories. The cards whose
-    history changed are rescheduled by replaying their reviews in time order; imported reviews
-    are scheduled with your current settings (the file has none), so a card last reviewed
-    elsewhere under other settings (another desired_retention) can fall due on another date
-    than it did there. Reviews of cards that are not in the content are kept, for ever (the
-    log is append-only): the first few are named, each with the content's closest id where one
-    is close (a mistyped id). `--dry-run` says all of this and writes nothing: the database is
-    read as it is, not even upgraded. A cloze card's reviews name the deletion reviewed
-    (id#c1, ...), and those under its own id (made before it was a cloze card) are kept as
-    that id's history, as your log keeps them. `--json` prints {"rows", "added",
-    "duplicates", "undone", "undos_applied", "undone_added", "cards", "unknown_cards",
-    "first_unknown_cards", "closest_known_cards", "cloze_cards_own_id", "conflicts",
-    "first_conflicts", "ahead_of_clock", "most_ahead_seconds", "dry_run"} ("duplicates": every row not added, applied or logged
+    your log has it not; never a rating).
+
+    Every row is checked first: a file with a bad row is refused whole, each bad line named
+    with its fix. A review up to 5 minutes ahead of this machine's clock is taken (two
+    machines' clocks are seldom exactly together), and the import says how many and how far;
+    one further ahead refuses the file, with the clock to set right.
+
+    A review already in your log (same card, same time, undone ones too) is skipped, so
+    importing twice changes nothing and importing another machine's export gives the union of
+    both histories. A conflict is a row left out that gave another rating for its card and
+    time than your log has, or an earlier row of the file: an import never changes a rating.
+
+    The cards whose history changed are rescheduled by replaying their reviews in time order;
+    imported reviews are scheduled with your current settings (the file has none), so a card
+    last reviewed elsewhere under other settings (another desired_retention) can fall due on
+    another date than it did there.
+
+    Reviews of cards that are not in the content are kept, for ever (the log is append-only):
+    the first few are named, each with the content's closest id where one is close (a
+    mistyped id). A cloze card's reviews name the deletion reviewed (id#c1, ...), and those
+    under its own id (made before it was a cloze card) are kept as that id's history, as your
+    log keeps them.
+
+    `--dry-run` says all of this and writes nothing: the database is read as it is, not even
+    upgraded.
+
+    `--json` prints {"rows", "added", "duplicates", "undone", "undos_applied", "undone_added",
+    "cards", "unknown_cards", "first_unknown_cards", "closest_known_cards",
+    "cloze_cards_own_id", "conflicts", "first_conflicts", "ahead_of_clock",
+    "most_ahead_seconds", "dry_run"}. "duplicates": every row not added, applied or logged
     undone, "undone" and "conflicts" among them; "undone": rows left out as ratings undone
     here; "undos_applied": ratings of your log undone now; "undone_added": undone rows your
     log had not, logged undone; "closest_known_cards": {unknown id: the content's id closest
-    to it}, for those of "first_unknown_cards" that one is close to; "cloze_cards_own_id":
-    the cloze cards with new reviews under their own id, not among "unknown_cards";
+    to it}, for those of "first_unknown_cards" that one is close to; "cloze_cards_own_id": the
+    cloze cards with new reviews under their own id, not among "unknown_cards";
     "ahead_of_clock": rows later than this machine's clock, the latest "most_ahead_seconds"
-    ahead): a
-    conflict is a row left out that gave another rating for its card and time than your log
-    has, or an earlier row of the file; an import never changes a rating.
+    ahead.
 
     Example: studycli import-reviews laptop-reviews.csv --dry-run
     """
@@ -138,20 +147,23 @@ def export_reviews(
         ),
     ] = False,
 ) -> None:
-    """Write your review history to a CSV file, oldest first: to move to another machine,
-    merge with `import-reviews` there, or fit parameters elsewhere.
+    """Write your review history to a CSV file, oldest first: to move to another machine, merge
+    with `import-reviews` there, or fit parameters elsewhere.
 
     Columns card_id,review_rating,review_time,review_duration (py-fsrs's format, times in UTC
-    with microseconds), then studycli's own: content_hash (the card's text each review was
-    made on, which an import records, so that a card edited since stays flagged) and
-    undone_at (empty for a rating that stands). What is written is the history your schedule
-    is made of, and the ratings you undid, marked undone (with --plain, left out): an import
-    of the file undoes them where it finds them standing, so that an undo made after a sync
-    reaches the other machine. The format has no place for cram ratings (left out: they never moved
-    your schedule), suspensions, or a check's outcome (a rating a check decided is written as a
-    plain rating): the command counts what stays behind, and the cards last scheduled under
-    other settings than yours now (before an `optimize --write`), whose due dates an import
-    (which schedules with the importing machine's settings) can move.
+    with microseconds), then studycli's own: content_hash (the card's text each review was made
+    on, which an import records, so that a card edited since stays flagged) and undone_at (empty
+    for a rating that stands).
+
+    What is written is the history your schedule is made of, and the ratings you undid, marked
+    undone (with --plain, left out): an import of the file undoes them where it finds them
+    standing, so that an undo made after a sync reaches the other machine.
+
+    The format has no place for cram ratings (left out: they never moved your schedule),
+    suspensions, or a check's outcome (a rating a check decided is written as a plain rating):
+    the command counts what stays behind, and the cards last scheduled under other settings than
+    yours now (before an `optimize --write`), whose due dates an import (which schedules with
+    the importing machine's settings) can move.
 
     Example: studycli export-reviews ~/Dropbox/reviews.csv
     """

@@ -75,21 +75,30 @@ def solve(
     """Answer a coding card: edit your attempt, run the card's checker on it, record the outcome.
 
     Your attempt is kept in your data folder between sessions and opened in $VISUAL or $EDITOR.
+
     A pass exits 0 and records Good on a first try in this solve, Hard when it took hints or
     failed runs first (an earlier solve's Again is in the card's history already, and is not
-    counted again; in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead, or q to
-    record nothing; Enter takes that default); a failure shows the failing case, records Again and exits 1 (an attempt that
-    does not compile shows its syntax error and records nothing, as does one that defines no
-    function of the card's name, misnamed: it was never called; with --watch, such a save
-    counts as a failed run before a pass, as in `review`; the starter untouched is not
-    checked at all, as in `review`). With --watch the
-    editor is not opened: edit the file shown in your own editor, and every save re-runs the
-    check until it passes (a save that does not compile once it has stayed so for a moment:
-    one caught half written is not checked; a save that changes no byte is not checked again,
-    nor is the file while it is still the starter, as in `review`;
-    h shows the next hint; q or Ctrl-C stops the watch before a pass, and the last finished
-    check is recorded: a typo's, as above, only where a check of your answer failed before
-    it; a pass ends the watch with the choice above).
+    counted again). In a terminal you may pick 2 Hard, 3 Good or 4 Easy instead, or q to record
+    nothing; Enter takes that default.
+
+    A failure shows the failing case, records Again and exits 1. An attempt that does not
+    compile shows its syntax error and records nothing, as does one that defines no function of
+    the card's name (misnamed: it was never called); the starter untouched is not checked at
+    all, as in `review`.
+
+    With --watch the editor is not opened: edit the file shown in your own editor, and every
+    save re-runs the check until it passes; h shows the next hint. q or Ctrl-C stops the watch
+    before a pass, and the last finished check is recorded (a typo's, as above, only where a
+    check of your answer failed before it); a pass ends the watch with the choice above.
+
+    While it watches, a save that does not compile is checked once it has stayed so for a
+    moment (one caught half written is not checked), and counts as a failed run before a pass,
+    as a misnamed one does, as in `review`. A save that changes no byte is not checked again,
+    nor is the file while it is still the starter, as in `review`.
+
+    A card that is not due yet is recorded all the same: the review moves its schedule (FSRS
+    takes an early review into account). --no-record checks your attempt and records nothing, to
+    practise a card ahead of time.
 
     Example: studycli solve online-softmax --watch
     """

@@ -35,17 +35,23 @@ def stats(
     """Show where you stand: study items by state, reviews per day, the due forecast, true
     retention, your weakest topics and your streak.
 
-    A study item is what one review asks: a card, or one deletion of a cloze card, so there
-    can be more items than cards. Days are study days (they roll over at day_starts_at). True
-    retention is Anki's: reviews of cards in the review state over the last 30 days, Again a
-    fail; young cards had an interval under 21 days, mature ones 21 or more. Topics are listed
-    weakest first, by the average predicted recall of their studied cards (those with none
-    studied are counted under the table; `--json` lists every topic). Without --deck, --topic
-    or --tag, the history of cards that are not in the content (imported, removed or renamed)
-    counts too, in reviews per day (whose title says how many are theirs), true retention and
-    the streak, and those items are named under the items line; never in the items by state,
-    the due forecast or the topics (`review` never shows those cards). `--json` prints
-    {"cards_by_state" (the study items by state: they add up to "study_items"),
+    A study item is what one review asks: a card, or one deletion of a cloze card, so there can
+    be more items than cards.
+
+    Days are study days (they roll over at day_starts_at). True retention is Anki's: reviews of
+    cards in the review state over the last 30 days, Again a fail; young cards had an interval
+    under 21 days, mature ones 21 or more.
+
+    Topics are listed weakest first, by the average predicted recall of their studied cards
+    (those with none studied are counted under the table; `--json` lists every topic).
+
+    Without --deck, --topic or --tag, the history of cards that are not in the content
+    (imported, removed or renamed) counts too, in reviews per day (whose title says how many are
+    theirs), true retention and the streak, and those items are named under the items line;
+    never in the items by state, the due forecast or the topics (`review` never shows those
+    cards).
+
+    `--json` prints {"cards_by_state" (the study items by state: they add up to "study_items"),
     "study_items", "cards", "not_in_content" (how many items are in your history only),
     "not_in_content_ids" (their ids), "reviews_per_day": [{"date", "count"}],
     "reviews_not_in_content" (how many of those are of the items in your history only),
