@@ -135,3 +135,28 @@ def test_next_due_says_what_the_rule_says_of_each_item_whichever_way_rows_are_re
             ways |= _ways(statements)
     # (the random states reach each way; a change of `due_rows`' SQL may need `_ways` changed)
     assert ways == {"by due", "by id", "by due then by id"}, ways
+
+
+def test_due_later_is_a_later_study_days_start_and_none_for_what_is_due_today(tmp_path):
+    """`Study.due_later`, what `solve` says of a card it records ahead of its schedule: when
+    it is due, where that is a later study day than now's; nothing for a review due today (at
+    any hour of it), a learning step later today (the next try after Again), a card suspended,
+    or one never studied."""
+    hour = timedelta(hours=1)
+    rows = {
+        "tomorrow": Row(True, NOW + DAY, NOW - 3 * DAY, False),
+        "tonight": Row(True, NOW + 8 * hour, NOW - 3 * DAY, False),
+        "next-step": Row(False, NOW + hour / 60, NOW, False),
+        "interday-step": Row(False, NOW + DAY, NOW, False),
+        "held": Row(True, NOW + DAY, NOW - 3 * DAY, True),
+    }
+    tomorrow = datetime(2025, 3, 30, 4, tzinfo=UTC)  # (day_starts_at: 4 am)
+    expected = {"tomorrow": tomorrow, "interday-step": tomorrow}
+    with Store.open(tmp_path / "reviews.sqlite3") as store:
+        _written(store, rows)
+        study = Study(store, Settings(day_starts_at=4))
+        found = {
+            card_id: study.due_later(StudyItem(card_id, "deck", ()), NOW, UTC)
+            for card_id in [*rows, "never-studied"]
+        }
+    assert found == {card_id: expected.get(card_id) for card_id in found}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from studycli.errors import StudyError
+from studycli.records import Record
 from studycli.study.settings import Settings
 
 from .app import (
@@ -23,10 +24,12 @@ from .app import (
     stdout,
 )
 from .completion import complete_runnable_id
-from .context import flags_as_is, open_study, settings
+from .context import flags_as_is, now, open_study, settings
 from .solve_record import _record_check
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
     from studycli.content.card import Card
@@ -136,15 +139,21 @@ def solve(
     path = file or ensure_attempt(card, content)
     opened = None  # (the file, which the check's code could remove: see `_record_check`)
     mark = moves = None  # the log's latest review, and move, as the solve began (`_record_check`)
+    ahead = None  # the study day the card is due on, where this solve records it ahead of it
     if not no_record:  # a database the rating cannot go to: said before the learner's work
         study = open_study(ctx)
         opened, mark, moves = study.opened_file, study.latest_review_id(), study.moves_mark
         flags = study.flags(card)  # as `review` shows them: an attempt written from the card's
-        study.close()  # starter before it changed no longer fits it
+        # starter before it changed no longer fits it
+        ahead = _ahead(study.due_later(card, now()))
+        study.close()
     else:  # (read only: the learner practising still learns that the card changed)
         flags = flags_as_is(ctx, [card]).get(card.id, [])
     if flags:
         console.print(" · ".join(flags), style="bold yellow", soft_wrap=True, markup=False)
+    if ahead is not None:  # before the work, while --no-record can still be chosen: a failure
+        # is recorded at once (Again, its schedule restarted), with no prompt to stop it
+        print_prose(console, ahead.said, style="yellow", markup=False)
     started = time.monotonic()
     interactive = sys.stdin.isatty()
     if file is None and not no_edit and not watch:
@@ -211,6 +220,7 @@ def solve(
         _record_check(
             ctx, card, attempt, path, started, getkey if interactive else None, given=file,
             opened=opened, mark=mark, moves=moves, solve=_solve_command(ctx, content.root),
+            ahead=ahead.day if ahead is not None else None,
         )  # fmt: skip
     if attempt.outcome.status != "pass":  # (unwrapped: the command is pasted in one piece)
         console.print(
@@ -221,6 +231,34 @@ def solve(
             style="dim", soft_wrap=True, markup=False,
         )  # fmt: skip
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
+
+
+class _Ahead(Record):
+    """A card solved ahead of its schedule: the study day it is due on, and what is said of
+    it before the solve."""
+
+    day: str
+    said: str
+
+
+def _ahead(due: datetime | None) -> _Ahead | None:
+    """What a solve that records says of a card due on a later study day (`Study.due_later`):
+    a learner practising a card ahead of time may not know that a recorded review moves its
+    schedule (FSRS takes the early review into account: with the default parameters, a card
+    due 11 days after its last review and passed Good after 3 of them came back in 23 days,
+    passed on time in 46; a failure restarts it), nor that --no-record checks without
+    recording. None where the card is due (nothing is said: a solve of a due card is the usual
+    one), new, or not in the database."""
+    if due is None:
+        return None
+    from studycli.study.labels import format_interval
+
+    day = f"{due.astimezone():%Y-%m-%d}"
+    said = (
+        f"not due until {day} (in {format_interval(due - now())}): recording this solve "
+        "moves its schedule; --no-record to practise only"
+    )
+    return _Ahead(day, said)
 
 
 def _modules_read(card: Card, content: Content) -> None:

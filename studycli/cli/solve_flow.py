@@ -80,10 +80,14 @@ def choose_rating(
     attempt: Attempt,
     getkey: Callable[[], str],
     intervals: Mapping[Rating, timedelta] | None = None,
+    *,
+    ahead: str | None = None,
 ) -> Rating | None:
     """After a pass: offer Hard, Good and Easy, each with the interval it gives (`intervals`,
     where known), with the graded default on Enter; None when the learner chooses to record
-    nothing (q).
+    nothing (q). `ahead`: the study day the card is due on, where it is solved ahead of it,
+    said beside q (the line before the editor saying so may have scrolled away, or been
+    hidden by it).
 
     Raises:
         KeyboardInterrupt: Ctrl-C.
@@ -103,7 +107,7 @@ def choose_rating(
     console.print(
         KeyLine(
             f"Enter: {RATING_NAMES[default]} ({attempt.how()}) · 2, 3 or 4 to choose · "
-            "q: record nothing"
+            f"q: record nothing{f' (not due until {ahead})' if ahead else ''}"
         )
     )
     while True:

@@ -27,10 +27,11 @@ def _previewed(ctx: typer.Context, card):
         return None
 
 
-def _choose(ctx: typer.Context, card, attempt, getkey, again: str):
+def _choose(ctx: typer.Context, card, attempt, getkey, again: str, ahead: str | None = None):
     """The rating the learner chooses after a pass (`choose_rating`), and the intervals it
     was chosen by (`_previewed`); None where they record nothing (q, Ctrl-D: said, with
-    `again`, the command that checks the attempt again to record it).
+    `again`, the command that checks the attempt again to record it). `ahead`: the study day
+    the card is due on, where it is solved ahead of it (`solve._ahead`).
 
     Raises:
         typer.Exit: Ctrl-C (130), said as q is.
@@ -40,7 +41,9 @@ def _choose(ctx: typer.Context, card, attempt, getkey, again: str):
     shown = _previewed(ctx, card)
     # (these lines unwrapped: the command is pasted, and copied in one piece)
     try:
-        chosen = choose_rating(stdout(), attempt, getkey, shown.intervals if shown else None)
+        chosen = choose_rating(
+            stdout(), attempt, getkey, shown.intervals if shown else None, ahead=ahead
+        )
     except KeyboardInterrupt:  # (a pass was lost without a word)
         stdout().print(f"interrupted: nothing was recorded; {again}", soft_wrap=True)
         raise typer.Exit(130) from None
@@ -65,6 +68,7 @@ def _record_check(
     mark: int | None = None,
     moves: int | None = None,
     solve: str = "studycli solve",
+    ahead: str | None = None,
 ) -> None:
     """Record the check's rating: on a pass, the learner's choice when a terminal is there to
     ask (Enter takes the graded default), else the default. A database kept busy past the wait
@@ -78,8 +82,9 @@ def _record_check(
     recorded, seconds apart, the second counted a review of a card just reviewed). `moves`:
     the moves of renamed cards' histories as the solve began (`Study.moves_mark`): a card
     renamed since, its history moved by another command, is not rated under the id it had, as
-    a new card. `solve`:
-    `studycli solve` as the commands it says begin it (`solve._solve_command`: with --content)."""
+    a new card. `solve`: `studycli solve` as the commands it says begin it
+    (`solve._solve_command`: with --content). `ahead`: the study day the card is due on, where
+    it is solved ahead of it: the choice after a pass says it beside q (`choose_rating`)."""
     from rich.text import Text
 
     from studycli.errors import (
@@ -101,7 +106,7 @@ def _record_check(
     if attempt.outcome.status == "pass" and getkey is not None:
         named = f" --file {shell_path(given)}" if given is not None else ""
         again = f"`{solve} {card.id} --no-edit{named}` checks it again to record it"
-        if (chosen := _choose(ctx, card, attempt, getkey, again)) is None:
+        if (chosen := _choose(ctx, card, attempt, getkey, again, ahead)) is None:
             return
         rating, shown = chosen
     if opened is not None:
@@ -139,7 +144,7 @@ def _record_check(
                 "those below",
                 markup=False,
             )
-            if (chosen := _choose(ctx, card, attempt, getkey, again)) is None:
+            if (chosen := _choose(ctx, card, attempt, getkey, again, ahead)) is None:
                 return
             rating, shown = chosen
         except RatedElsewhere as other:

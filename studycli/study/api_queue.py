@@ -134,6 +134,17 @@ class QueueMixin(StudyBase):
             found = back if found is None else min(found, back)
         return found
 
+    def due_later(self, item: Item, now: datetime, tz: tzinfo | None = None) -> datetime | None:
+        """When `item` is next due, where that is on a later study day than `now`'s: a card
+        rated now is rated ahead of its schedule (`solve` says so before it records); None
+        where it is due today, or new, or suspended (`next_due`). A card in a learning step
+        due later today is not counted: `solve` after a failed one (Again: due in 1m) is its
+        next try, not study ahead."""
+        at = self.next_due([item], tz=tz)
+        if at is None or at < next_day_start(now, self.settings.day_starts_at, tz):
+            return None
+        return at
+
     def _studied_from(self, ids: Collection[str], tz: tzinfo | None) -> datetime | None:
         """When the first of `ids` can be studied."""
         learning = self._first_due(ids, tz, review=False)
