@@ -2553,3 +2553,17 @@ def test_a_new_coding_cards_contract_is_made_with_its_front_not_at_its_rating(
         (review,) = study.history()
     assert review.content_hash == f"{card.content_hash}+{real(card, content.solutions_dir)}"
     assert made == ["front"]  # once, with the front, and not again at the rating
+
+
+def test_a_coding_card_rated_by_hand_after_hints_names_them_under_its_keys(tmp_path):
+    """A coding card's answer shown with Enter is the learner's to rate (answered on paper),
+    where a pass after hints is Hard by default in `s` and `solve`: the hints taken before the
+    answer were said nowhere, and a Good after both hints read as a first try. They are named
+    under its keys; the rating stays the learner's, as it is after a pass in `solve`."""
+    add_one = load_content(FIXTURE_CONTENT).get("add-one")
+    _, reviews, text = _run_in_process(tmp_path / "hints", "hh 3q", cards=[add_one])
+    said = " ".join(text.split())
+    assert "2 hints seen first: s and solve grade a pass after hints Hard" in said, said
+    assert [(r.rating, r.method) for r in reviews] == [(3, "self")]
+    _, _, text = _run_in_process(tmp_path / "none", " h3q", cards=[add_one])  # (a hint after)
+    assert "seen first" not in text, text

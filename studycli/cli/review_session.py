@@ -255,5 +255,6 @@ class ReviewSession(SessionSolve, SessionSummary):
             self.console.print(render.answer(card))
             shown.answer_shown = True
             shown.answer_before_check = True
+            shown.hints_at_answer = shown.hints_shown
             self._offer_ratings(shown)
         return False

@@ -40,6 +40,7 @@ class _Card:
         self.failed_runs = 0  # checks of the learner's code that failed before the outcome
         self.outcome: Outcome | None = None
         self.help_at_check = 0  # `help_seen` when the latest check ran: what grades its pass
+        self.hints_at_answer = 0  # hints shown before Enter showed the answer (`hints_read`)
         self.why_at_check = "first try"  # the same, in words, for the line under a pass
         self.started = time.monotonic()
         self._hints: Hints | None = None
@@ -59,10 +60,25 @@ class _Card:
         return self._hints
 
     @property
+    def hints_shown(self) -> int:
+        return self._hints.shown if self._hints is not None else 0
+
+    def hints_read(self) -> str:
+        """Under the rating keys of a coding card whose answer Enter showed (rated by the
+        learner, no code run: one answered on paper), the hints shown before it, and how a
+        check would have graded them: a pass after hints is Hard by default in `s` and
+        `solve`, and the learner rating a card themselves was told nothing of them; "" where
+        none was shown, or the card has no check. The learner's rating is theirs still, as a
+        pass's choice is in `solve` (2, 3 or 4 after hints)."""
+        if not self.card.runnable or not self.hints_at_answer:
+            return ""
+        hints = counted(self.hints_at_answer, "hint")
+        return f"{hints} seen first: s and solve grade a pass after hints Hard"
+
+    @property
     def help_seen(self) -> int:
         """Hints, derivation steps and the answer seen so far."""
-        shown = self._hints.shown if self._hints is not None else 0
-        return shown + self.steps_read + int(self.answer_before_check)
+        return self.hints_shown + self.steps_read + int(self.answer_before_check)
 
     def help_words(self) -> str:
         """The help seen and the failed runs, in words ("1 hint, 1 failed run first"), as

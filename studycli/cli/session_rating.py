@@ -98,6 +98,8 @@ class SessionRating:
             why = f" ({shown.why_at_check})" if shown.outcome.status == "pass" else ""
             enter = f"Enter: {RATING_NAMES[shown.check_rating()]}{why}"
             self.console.print(render.KeyLine(f"{enter} · s: edit and run again"))
+        elif said := shown.hints_read():  # rated by the learner: the hints they took, said
+            self.console.print(Text(said, style="dim"))
 
     def _changed_meanwhile(self, shown: _Card, rating: Rating, refused: StateChanged) -> None:
         """The rating was refused (`StateChanged`): another terminal changed the card's state

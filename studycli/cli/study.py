@@ -35,12 +35,18 @@ def review(
     """Study what is due: learning cards, then reviews, then today's new cards.
 
     Enter or space reveals (a derivation step by step), 1-4 rate (Again, Hard, Good, Easy; each
-    shows the interval it gives), s solves a coding card by running its check, h shows a hint,
+    shows the interval it gives), h shows a hint. Every rating is saved at once.
+
+    s solves a coding card by running its check, whose outcome is the rating, as `studycli
+    solve` records it: a failure is Again; a pass offers Hard, Good or Easy, Enter taking Good
+    on a first try, Hard after hints, derivation steps, the answer or a failed run. A coding
+    card whose answer Enter shows is rated by you instead (an answer written on paper), and the
+    log says so (self, not check); the hints you took are said under its keys.
+
     b buries the card until the next study day, which starts at day_starts_at in settings (not
     rated, as Anki's bury), @ suspends it (not rated, as `studycli suspend` its id: a cloze
     card's every deletion; `studycli unsuspend` brings it back), u undoes the last rating, bury
-    or suspension, q or Ctrl-D quits (Ctrl-C too, with exit status 130). Every rating is saved
-    at once.
+    or suspension, q or Ctrl-D quits (Ctrl-C too, with exit status 130).
 
     Example: studycli review --deck transformers --limit 20
     """
