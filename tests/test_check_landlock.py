@@ -205,9 +205,7 @@ REFERENCE = torchless_reference()
 
 @SCOPED
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Landlock (Linux)")
-# (A device worker's domain is not scoped until it has run on a GPU: `landlock.confine`; the
-# test took "cuda" too, and passed on the CPU's device workers, with it scoped.)
-@pytest.mark.parametrize("device", ["cpu"])
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_a_check_signals_no_other_check_nor_its_worker_keeper_or_command(tmp_path, device):
     """All of a user's processes may signal one another: a check killed another check running
     beside it, its worker, its worker's keeper (a device check, which runs in its worker:
