@@ -1645,6 +1645,68 @@ def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing
     assert later.status == "pass", later
 
 
+# How a check kills its worker's keeper and the keeper's guard (`keeper_guard`), in two calls:
+# the guard first (what had come to the keeper then had none above it), or the keeper first
+# (what came to the guard as it waited for the worker to end)
+KILLS_THE_KEEPER_AND_ITS_GUARD = {
+    "the guard, then the keeper": "(guard, keeper)",
+    "the keeper, then the guard": "(keeper, guard)",
+}
+
+
+@pytest.mark.parametrize(
+    "order", KILLS_THE_KEEPER_AND_ITS_GUARD.values(), ids=KILLS_THE_KEEPER_AND_ITS_GUARD.keys()
+)
+def test_a_device_check_that_kills_its_workers_keeper_and_its_guard_leaves_nothing(
+    tmp_path, fresh_pool, order
+):
+    """A check that killed its worker's keeper's guard, then the keeper, left the daemon it had
+    started (an orphan, the keeper's) to init, which ran on after the command: the keeper's
+    end gave it to the next subreaper above it, and there was none. (The test's process kills
+    each, as the check asks: `signals_from_outside`.)"""
+    from studycli.check import crash_report
+
+    from .check_support import (
+        DAEMON_THEN_KILLS_ITS_WORKER,
+        PROC_PIDS,
+        asks_from_outside,
+        gone_within,
+        marker,
+        signals_from_outside,
+    )
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a keeper (Linux)")
+    daemon, pids = marker(), tmp_path / "pids"
+    (tmp_path / "quiet.py").write_text("def add_one(x):\n    return x + 1\n" + CHECKS_ADD_ONE)
+    attempt = tmp_path / "attempt.py"
+    kills = (  # (its parent: the keeper in a device worker, as /proc numbers it)
+        "keeper = proc_stat('ppid'); guard = proc_stat('ppid', keeper); "
+        f"open({str(pids)!r}, 'w').write(f'{{proc_pid()}} {{keeper}} {{guard}}'); "
+        f"[from_outside(pid, signal.SIGKILL) for pid in {order}]; time.sleep(30)"
+    )
+    source = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=daemon, kill=kills) + PROC_PIDS
+    attempt.write_text(source + asks_from_outside(tmp_path / "asks"))
+    folder = str(tmp_path)
+    learners = Candidate("file", "add_one", path=str(attempt))
+    reference = Candidate("reference", "add_one", "quiet")
+    try:
+        first = run_job(Job(folder, "quiet", "check", reference, device="cuda", timeout=10))
+        with signals_from_outside(tmp_path / "asks"):
+            outcome = run_job(Job(folder, "quiet", "check", learners, device="cuda", timeout=10))
+        left = gone_within(daemon, 2.0)
+        later = run_job(Job(folder, "quiet", "check", reference, device="cuda", timeout=10))
+    finally:
+        close_pool(fresh_pool)
+        gone_within(daemon, 0)
+    assert first.status == "pass", first
+    assert outcome.status == "error", outcome
+    assert outcome.message == crash_report.KEEPER_KILLED, outcome.message
+    assert left == [], "the daemon ran on"
+    assert not any(map(_alive, map(int, pids.read_text().split())))
+    assert later.status == "pass", later
+
+
 # An answer that closes its device worker's pidfd of the keeper (or puts /dev/null in its place),
 # then interrupts, with a signal, the poll of the thread that waits on it
 SPOILS_THE_PIDFD_OF_THE_KEEPER = """

@@ -75,11 +75,13 @@ def keep(apart: bool = True, replies: int = -1) -> None:
         _apart(prctl, command)
         return
     guard = keeper_guard.guard(prctl, command) if replies >= 0 else -1
+    guarded = keeper_guard.pidfd_of_the_guard() if guard >= 0 else -1
     keeper = os.getpid()
     pair = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) if replies >= 0 else None
     server = os.fork()
     if server == 0:
         _close(guard)
+        _close(guarded)
         from .device_worker import end_with_the_keeper
 
         if pair is not None:  # (a device worker, before its first thread: see `landlock`)
@@ -103,7 +105,7 @@ def keep(apart: bool = True, replies: int = -1) -> None:
     if pair is not None:
         pair[1].close()
         keeping = output_keeper.Keeping(pair[0], replies)
-    watch(server, command=command, keeping=keeping)
+    watch(server, command=command, keeping=keeping, guard=guarded)
 
 
 def _apart(prctl: Any, command: int) -> None:

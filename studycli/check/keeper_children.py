@@ -9,7 +9,7 @@ import os
 import signal
 import time
 
-from . import pid_namespace
+from . import pid_namespace, proc_stat
 
 SWEEP_LIMIT = 1.0  # seconds the keeper waits for what it killed to come to it in turn
 
@@ -39,6 +39,34 @@ def kill_all() -> None:
         if time.monotonic() > deadline:
             return
         time.sleep(0.01)
+
+
+def kill_at_once(limit: float = SWEEP_LIMIT) -> None:
+    """Kill every child of this process now, and what they leave as it comes, for at most
+    `limit` seconds, until none runs; none reaped (another thread waits for them:
+    `wait_for`), so each is held by a pidfd as it is read to be this process's child (one
+    reaped meanwhile, its pid another process's, is spared). A device keeper's, as its guard
+    ends (`keeper_watch.watch`); it makes no PID namespace, so /proc's pids are its own."""
+    deadline = time.monotonic() + limit
+    while _kill_running_children() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _kill_running_children() -> bool:
+    """Kill each child of this process that runs (a zombie is dead): whether there was one."""
+    killed = False
+    for pid in pid_namespace.host_children():
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            continue
+        with contextlib.suppress(OSError):
+            state, parent = (proc_stat.fields(f"/proc/{pid}/stat") or ["", "0"])[:2]
+            if int(parent) == os.getpid() and state not in ("Z", "X"):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                killed = True
+        os.close(pidfd)
+    return killed
 
 
 def children_of_this_process(known: dict[int, int] | None = None) -> list[int]:

@@ -13,6 +13,12 @@ so can a user, or the out-of-memory killer: what had come to the keeper went to 
 holding the worker's replies, kept the command waiting to the check's time limit). It comes
 here instead; the worker, which sees its keeper end (`device_worker.end_with_the_keeper`),
 sweeps what it started itself and tells the command so; then this process kills the rest.
+
+A check can kill this process too, then the keeper: what had come to the keeper went to init,
+the guard gone from above it. So the keeper watches its guard (a pidfd: `pidfd_of_the_guard`)
+and, once it has ended, kills its worker and all it holds at once, the card saying that the
+keeper was killed (`keeper_watch.watch`). (Two kills sent one right after the other can still
+outrun it: no process of the user is out of a device check's reach, `landlock`.)
 """
 
 from __future__ import annotations
@@ -62,6 +68,21 @@ def guard(prctl: Any, command: int) -> int:
         _wait_for(server, SERVER_GRACE)
     kill_all()
     end_as(status)
+
+
+def pidfd_of_the_guard() -> int:
+    """(The keeper, as `guard` returns in it.) A pidfd of its guard, its parent, whose end has
+    the keeper kill all it holds (`keeper_watch.watch`); -1 where there is none (a kernel
+    before 5.3). Where the guard has ended already, this process ends: it would hold what its
+    worker leaves with none above it."""
+    guard = os.getppid()
+    try:
+        pidfd = os.pidfd_open(guard)
+    except (AttributeError, OSError):
+        pidfd = -1
+    if os.getppid() != guard:  # (the pid may be another process's)
+        os._exit(1)
+    return pidfd
 
 
 def tell(fd: int, server: int) -> None:

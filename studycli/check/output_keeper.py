@@ -155,10 +155,11 @@ class Keeping:
             os.close(self.pipe)
             self.pipe = -1
 
-    def ended(self, status: int) -> None:
+    def ended(self, status: int, exitcode: int | None = None) -> None:
         """(The worker ended, with wait status `status`.) Where it ended in a check, tell the
-        command so, with what the check wrote (`fork_server`'s message for a forked check);
-        then let go of the command's socket."""
+        command so (as `exitcode` where given: `device_worker.KEEPER_GONE`, the worker killed
+        as its keeper's guard ended), with what the check wrote (`fork_server`'s message for a
+        forked check); then let go of the command's socket."""
         from .protocol import write_message
 
         with self.lock, contextlib.suppress(OSError):
@@ -166,7 +167,8 @@ class Keeping:
                 self._drain()
                 output = self.tail.text(limits.OUTPUT_LIMIT)
                 dump = self.tail.text(limits.DUMP_LIMIT)
-                exitcode = os.waitstatus_to_exitcode(status)
+                if exitcode is None:
+                    exitcode = os.waitstatus_to_exitcode(status)
                 write_message(self.replies, ("exited", self.number, exitcode, output, dump))
             os.close(self.replies)
 
