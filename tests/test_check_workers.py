@@ -1647,23 +1647,40 @@ def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing
 
 # How a check kills its worker's keeper and the keeper's guard (`keeper_guard`), in two calls:
 # the guard first (what had come to the keeper then had none above it), or the keeper first
-# (what came to the guard as it waited for the worker to end)
+# (what came to the guard as it waited for the worker to end); then, where it still runs, it
+# leaves another daemon (`leave_a_daemon`)
 KILLS_THE_KEEPER_AND_ITS_GUARD = {
-    "the guard, then the keeper": "(guard, keeper)",
-    "the keeper, then the guard": "(keeper, guard)",
+    "the guard, then the keeper": "from_outside(guard, KILL); from_outside(keeper, KILL)",
+    "the keeper, then the guard": "from_outside(keeper, KILL); from_outside(guard, KILL)",
+    "the guard, the keeper, then a daemon": (
+        "from_outside(guard, KILL); from_outside(keeper, KILL); leave_a_daemon()"
+    ),
 }
+
+# (appended to the attempt, formatted with the daemon's `marker`)
+LEAVES_A_DAEMON = """
+
+def leave_a_daemon():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execvp("sleep", ["sleep", {marker!r}])
+        os._exit(0)
+    time.sleep(0.2)
+"""
 
 
 @pytest.mark.parametrize(
-    "order", KILLS_THE_KEEPER_AND_ITS_GUARD.values(), ids=KILLS_THE_KEEPER_AND_ITS_GUARD.keys()
+    "kill", KILLS_THE_KEEPER_AND_ITS_GUARD.values(), ids=KILLS_THE_KEEPER_AND_ITS_GUARD.keys()
 )
 def test_a_device_check_that_kills_its_workers_keeper_and_its_guard_leaves_nothing(
-    tmp_path, fresh_pool, order
+    tmp_path, fresh_pool, kill
 ):
     """A check that killed its worker's keeper's guard, then the keeper, left the daemon it had
-    started (an orphan, the keeper's) to init, which ran on after the command: the keeper's
-    end gave it to the next subreaper above it, and there was none. (The test's process kills
-    each, as the check asks: `signals_from_outside`.)"""
+    started (an orphan, the keeper's) to init, which ran on after the command, holding the
+    worker's replies (the check ended at its time limit): the keeper's end gave it to the next
+    subreaper above, and there was none. (The test's process kills each, as the check asks:
+    `signals_from_outside`.)"""
     from studycli.check import crash_report
 
     from .check_support import (
@@ -1681,11 +1698,12 @@ def test_a_device_check_that_kills_its_workers_keeper_and_its_guard_leaves_nothi
     (tmp_path / "quiet.py").write_text("def add_one(x):\n    return x + 1\n" + CHECKS_ADD_ONE)
     attempt = tmp_path / "attempt.py"
     kills = (  # (its parent: the keeper in a device worker, as /proc numbers it)
-        "keeper = proc_stat('ppid'); guard = proc_stat('ppid', keeper); "
+        "keeper = proc_stat('ppid'); guard = proc_stat('ppid', keeper); KILL = signal.SIGKILL; "
         f"open({str(pids)!r}, 'w').write(f'{{proc_pid()}} {{keeper}} {{guard}}'); "
-        f"[from_outside(pid, signal.SIGKILL) for pid in {order}]; time.sleep(30)"
+        f"{kill}; time.sleep(30)"
     )
     source = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=daemon, kill=kills) + PROC_PIDS
+    source += LEAVES_A_DAEMON.format(marker=daemon)
     attempt.write_text(source + asks_from_outside(tmp_path / "asks"))
     folder = str(tmp_path)
     learners = Candidate("file", "add_one", path=str(attempt))
