@@ -124,3 +124,63 @@ def test_check_runs_as_many_checks_at_once_as_a_cgroups_quota_gives_cpus():
             check=True,
         )
     assert moved.stdout.strip() == "1", moved
+
+
+def test_a_cgroup_namespace_over_the_hosts_mount_is_found_by_the_process_it_lists(tmp_path):
+    """In a cgroup namespace made over the host's mount (`unshare --cgroup`; a container given
+    the host's /sys/fs/cgroup), /proc/self/cgroup says "/" (or "/..": moved above the
+    namespace's root) and the mount's root is "/.." as many times as that root is deep on the
+    host (the box, its namespace made in /studycli-h3/job/step: "1:cpu:/", the mount's root
+    "/../../.."). The host's root alone was read, and the quota on the namespace's root
+    missed. Its cgroup is the one that lists this process, that many levels down."""
+    pid = f"{os.getpid()}\n"
+    limit(tmp_path / "unified" / "ci" / "job", "cpu.max", "150000 100000\n")
+    limit(tmp_path / "unified" / "ci" / "job", "cgroup.procs", pid)
+    limit(tmp_path / "unified" / "ci" / "other", "cpu.max", "25000 100000\n")  # (not ours)
+    limit(tmp_path / "unified" / "ci" / "other", "cgroup.procs", "1\n")
+    assert read(tmp_path, "0::/\n", root="/../..") == 1.5
+    # (moved above the namespace's root, to its sibling: the process is listed there now)
+    (tmp_path / "unified" / "ci" / "job" / "cgroup.procs").write_text("")
+    limit(tmp_path / "unified" / "ci" / "step", "cgroup.procs", pid)
+    limit(tmp_path / "unified" / "ci", "cpu.max", "300000 100000\n")
+    assert read(tmp_path, "0::/../step\n", root="/../..") == 3.0
+    (tmp_path / "unified" / "ci" / "step" / "cgroup.procs").write_text("")
+    assert read(tmp_path, "0::/\n", root="/../..") is None  # (listed nowhere: not found)
+
+
+def test_a_cgroup_above_the_mounts_root_is_not_read_beside_the_mount(tmp_path):
+    """A path above the mount's root ("/..": the process moved out of its namespace's root,
+    the mount made in the namespace) is outside the mount, read as such (the mount's alone):
+    "/../sib" was read as "/sib", a cgroup below the namespace's root, no cgroup of the
+    process. (Nor is it joined to the mount point as it is: `sib` beside the mount.)"""
+    limit(tmp_path / "unified", "cpu.max", "200000 100000\n")
+    limit(tmp_path / "unified" / "sib", "cpu.max", "5000 100000\n")
+    limit(tmp_path / "sib", "cpu.max", "10000 100000\n")
+    assert read(tmp_path, "0::/../sib\n") == 2.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0, reason="root")
+def test_the_quota_is_read_in_a_cgroup_namespace_made_over_the_hosts_mount():
+    """A process moved into a cgroup with half a CPU's quota, which then makes a cgroup
+    namespace of its own (`unshare --cgroup`), its cgroup its namespace's root: the host's
+    mount stays, its root "/.." from there. The quota was not read (None)."""
+    import ctypes
+
+    def moved_and_unshared(tasks: Path) -> None:
+        tasks.write_text(str(os.getpid()))
+        if ctypes.CDLL(None, use_errno=True).unshare(0x02000000) != 0:  # CLONE_NEWCGROUP
+            raise OSError(ctypes.get_errno(), "unshare")
+
+    with quota_group(0.5) as tasks:
+        read = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from studycli.check import cpu_quota; print(cpu_quota.quota())",
+            ],
+            preexec_fn=lambda: moved_and_unshared(tasks),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    assert read.stdout.strip() == "0.5", read

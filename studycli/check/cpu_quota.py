@@ -9,6 +9,14 @@ CPU ran 0.61 s and waited 2.39 s in 3 s, on the 2-core box's 6.18 kernel), so `s
 read each as starved and gave it time: a correct answer was not failed, but two infinite
 loops run side by side under that quota were each not judged (busy, 0.5 s of CPU in 6 s,
 their limit 2 s) where, one at a time, each ended at 3.5 s as did not finish.
+
+Its cgroup is where /proc/self/cgroup says, under the mount of its hierarchy (mountinfo's
+root: "/" where the host's is mounted, the container's own where that is). In a cgroup
+namespace made over the host's mount (`unshare --cgroup`, a container given the host's
+/sys/fs/cgroup), both are said from the namespace's root: "/", and "/.." for each level up
+to the host's root ("/../../.." on the box, the namespace made three deep), the names between
+said nowhere; the quota, on the namespace's root, was missed, the host's root alone read.
+There the cgroup is the folder, as many levels down, that lists this process (`_found`).
 """
 
 from __future__ import annotations
@@ -86,14 +94,69 @@ def _unescaped(field: str) -> str:
 
 def _folders(point: str, root: str, path: str) -> list[str]:
     """The folders, under mount point `point`, of the cgroup at `path` and of each ancestor
-    down to the mount's (`root`); the mount's alone where the path is outside it."""
-    within = path == root or path.startswith(root.rstrip("/") + "/")
-    inside = os.path.relpath(path, root) if within else "."
+    down to the mount's (`root`); the mount's alone where the path is outside it, or where
+    it cannot be found under the mount (`_found`). Both paths are as this process's cgroup
+    namespace shows them (cgroup_namespaces(7)): from its root, "/.." its parent."""
+    mount, own = _parts(root), _parts(path)
+    if own[: len(mount)] == mount and ".." not in own[len(mount) :]:
+        inside: list[str] | None = own[len(mount) :]
+    else:
+        inside = _found(point, mount, own)
     folders = [point]
-    if inside != ".":
-        for part in inside.split("/"):
-            folders.append(os.path.join(folders[-1], part))
+    for part in inside or ():
+        folders.append(os.path.join(folders[-1], part))
     return folders
+
+
+def _parts(path: str) -> list[str]:
+    """The names in cgroup path `path` ("/a/b": a, b), "." and "x/.." taken out; a ".." left
+    at its start stands for an ancestor of the cgroup namespace's root ("/../..": two up)."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == ".." and parts and parts[-1] != "..":
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return parts
+
+
+# Folders at one depth under a mount point, at most, that `_found` looks through (a host's
+# hierarchy has one for each service, container and session: hundreds)
+SEARCH_LIMIT = 4096
+
+
+def _found(point: str, mount: list[str], own: list[str]) -> list[str] | None:
+    """The path, under the mount point `point`, of this process's cgroup (`own`), where the
+    mount's root (`mount`) is an ancestor of the cgroup namespace's root that the path starts
+    from ("/.." at its start, as many levels up as it has): a cgroup namespace made over the
+    host's mount (`unshare --cgroup`, a container given the host's /sys/fs/cgroup), where
+    /proc/self/cgroup says "/" and the quota sits on that root, seen from the host. The names
+    between the two roots are not said anywhere: the folder is the one, that many levels
+    down, whose cgroup.procs lists this process. None where there is none (or the mount's
+    root is not such an ancestor)."""
+    below = [part for part in own if part != ".."]  # (any ".." is at the start)
+    up, out = len(mount), len(own) - len(below)
+    if any(part != ".." for part in mount) or out >= up:
+        return None
+    level: list[list[str]] = [[]]
+    for _ in range(up - out):
+        level = [names + [name] for names in level for name in _subfolders(point, names)]
+        if len(level) > SEARCH_LIMIT:
+            return None
+    pid = str(os.getpid())
+    for names in level:
+        procs = os.path.join(point, *names, *below, "cgroup.procs")
+        with contextlib.suppress(OSError), open(procs, encoding="ascii") as listed:
+            if pid in listed.read().split():
+                return names + below
+    return None
+
+
+def _subfolders(point: str, names: list[str]) -> list[str]:
+    """The names of the folders in `point`/`names` (none where it cannot be read)."""
+    with contextlib.suppress(OSError), os.scandir(os.path.join(point, *names)) as entries:
+        return [entry.name for entry in entries if entry.is_dir(follow_symlinks=False)]
+    return []
 
 
 def _cpus(folder: str, version: str) -> float | None:
