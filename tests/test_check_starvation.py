@@ -708,3 +708,26 @@ def test_started_cpu_counts_the_threads_that_ended():
     finally:
         os.killpg(started.pid, signal.SIGKILL)
         started.communicate()
+
+
+@pytest.mark.parametrize(
+    ("cpus", "said"),
+    [
+        (None, "run it again when the machine is less busy"),
+        (0.5, "a CPU quota of 0.5 CPUs (its cgroup's"),
+        (0.05, "under a ninth of a CPU no limit can be judged"),
+    ],
+    ids=["no quota", "a quota", "under a ninth of a CPU"],
+)
+def test_a_busy_check_under_a_cpu_quota_is_told_the_quota_not_to_wait(monkeypatch, cpus, said):
+    """Under a cgroup's CPU quota (a container's, a CI job's), a starved check was told to run
+    again when the machine is less busy, which it never is there: it is told the quota, and
+    what it can do under it (fewer checks at once, a longer --timeout)."""
+    from studycli.check import cpu_quota
+
+    monkeypatch.setattr(cpu_quota, "quota", lambda: cpus)
+    message = starvation.busy_message(10.0, Usage(cpu=0.5, waited=25.0), 30.0)
+    assert message.startswith("not judged: the machine was too busy: the check had 0.5 s")
+    assert said in message, message
+    assert ("less busy" in message) == (cpus is None), message
+    assert ("--timeout" in message) == (cpus is not None), message

@@ -42,6 +42,8 @@ fifth of a CPU ran 0.61 s and waited 2.39 s in 3 s), so a correct answer it slow
 given time, never failed. Under a quota of less than a ninth of a CPU (`STARVED_SHARE` over
 `LONGEST`) an infinite loop is not judged, however often it is run: such a machine cannot
 judge a limit. `check` runs no more checks at once than the quota gives CPUs (`cpu_quota`).
+A busy check there is not told to run again when the machine is less busy, which a quota never
+is: it is told the quota, and what it can do under it (`busy_message`).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from . import proc_stat
+from . import cpu_quota, proc_stat
 
 # Of its limit in CPU time, under which a check was starved of it: one that had this much is
 # judged by its limit, starved or not. A third covers the case met (1.4 s of CPU under a 10 s
@@ -363,9 +365,34 @@ def next_look(used: Usage, limit: float) -> float:
 
 
 def busy_message(limit: float, used: Usage, elapsed: float) -> str:
-    """What a check ended still starved at `LONGEST` times its limit says."""
+    """What a check ended still starved at `LONGEST` times its limit says: to run it again
+    when the machine is less busy, or, under a cgroup's CPU quota (`cpu_quota`), which no
+    wait lifts, what it can do there (`_under_quota`)."""
+    cpus = cpu_quota.quota()
     return (
         f"not judged: the machine was too busy: the check had {used.cpu:.1f} s of CPU in "
         f"{elapsed:.0f} s (its limit is {limit:g} s) and waited for a core most of the rest; "
-        "run it again when the machine is less busy"
+        + ("run it again when the machine is less busy" if cpus is None else _under_quota(cpus))
+    )
+
+
+def _under_quota(cpus: float) -> str:
+    """What a check starved under a quota of `cpus` CPUs can do. Run again later, it is
+    starved again: under less than a ninth of a CPU (`STARVED_SHARE` over `LONGEST`) no check
+    is judged by its limit, however often it is run (`studycli check` runs it again alone, as
+    it is); above, it shares the quota with the checks run at once and all else in its cgroup.
+    A longer limit judges nothing more (the share it needs is the same), but gives a correct
+    answer the time it needs."""
+    said = (
+        f"it ran under a CPU quota of {cpus:.3g} CPUs (its cgroup's: a container's or a CI "
+        "job's limit), which waiting does not lift"
+    )
+    if cpus < STARVED_SHARE / LONGEST:
+        return (
+            f"{said}: under a ninth of a CPU no limit can be judged; a longer --timeout gives "
+            "a correct answer the time it needs"
+        )
+    return (
+        f"{said}, shared by the checks run at once (--jobs) and all else in the cgroup: run "
+        "fewer beside it, or give a correct answer longer (--timeout)"
     )
