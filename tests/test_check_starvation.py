@@ -343,6 +343,23 @@ def test_check_says_how_many_cards_were_not_judged(cli, monkeypatch):
     assert "1 of 2 cards pass; 1 do not (1 not judged: the machine was too busy;" in summary
 
 
+@pytest.mark.parametrize("cpus", [None, 0.5], ids=["no quota", "a quota"])
+def test_checks_summary_of_busy_cards_says_the_quota_not_to_wait(cli, monkeypatch, cpus):
+    """Under a cgroup's CPU quota, `check`'s summary told to check the busy cards again when
+    the machine is less busy, which it never is there: it says the quota."""
+    from studycli.check import cpu_quota
+    from studycli.check.verdict import CardResult
+    from studycli.cli import check as check_command
+
+    results = [CardResult("add-one", Status.BUSY, 6.0, "the reference: not judged: ...")]
+    monkeypatch.setattr(check_command, "_checked", lambda *_: results)
+    monkeypatch.setattr(cpu_quota, "quota", lambda: cpus)
+    summary = " ".join(cli("--content", FIXTURE_CONTENT, "check", "add-one").output.split())
+    assert "(1 not judged: the machine was too busy;" in summary
+    assert ("less busy" in summary) == (cpus is None), summary
+    assert ("a CPU quota of 0.5 CPUs" in summary) == (cpus is not None), summary
+
+
 def test_solve_rates_no_check_that_was_not_judged(cli, tmp_path, monkeypatch):
     """A correct answer starved of CPU was rated Again by `solve` (its timeout). Not judged,
     it is shown, nothing is recorded, and the learner is told to check it again."""

@@ -116,7 +116,7 @@ def check(
             f"{len(results) - len(failed)} of {len(results)} cards pass"
             + (f"; [red]{len(failed)} do not[/]" if failed else "")
             + (f" ({not_done} not done yet)" if not_done else "")
-            + (f" ({busy} {BUSY_SUMMARY})" if busy else "")
+            + (f" ({busy} {_busy_summary()})" if busy else "")
         )
     if failed:
         raise typer.Exit(1)
@@ -124,6 +124,22 @@ def check(
 
 # (`Status.BUSY` cards, in the summary: a failure of the machine's, not of the card's)
 BUSY_SUMMARY = "not judged: the machine was too busy; check them again when it is less busy"
+
+
+def _busy_summary() -> str:
+    """`BUSY_SUMMARY`, or, under a cgroup's CPU quota, which no wait lifts, the quota (each
+    card's message says what can be done under it: `starvation.busy_message`)."""
+    from studycli.check import cpu_quota
+
+    cpus = cpu_quota.quota()
+    if cpus is None:
+        return BUSY_SUMMARY
+    return (
+        f"not judged: the machine was too busy; under a CPU quota of {cpus:.3g} CPUs, which "
+        "waiting does not lift: see each card's message"
+    )
+
+
 SKIPPED_NAMED = 5  # the cards without checks named when asked for (`--changed` may be all)
 NO_CHECKS = (
     "only coding cards and derivation cards with a `solution:` have checkers "
