@@ -323,13 +323,24 @@ def test_the_doctor_waits_once_for_a_database_another_program_keeps_locked(
 
 
 def _suspended_behind_a_lock(cli, tmp_path, monkeypatch):
-    """`suspend` run while another process holds the write lock for 1 s, the wait said after
-    0.2 s: the database's path, the holder (a finished process) and the command's result."""
+    """`suspend` run while another process holds the write lock until the command has said,
+    after 0.2 s, that it waits: the database's path, the holder (a finished process) and the
+    command's result. (A holder that let go after 1 s was gone before the command, started
+    in a CI run at load 8, had looked: it never waited, and said nothing.)"""
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)
     monkeypatch.setattr(busy, "on_wait", None)  # (the command sets it: restored after)
     monkeypatch.setattr(busy, "WAIT_NOTICE_AFTER", 0.2)
-    holder = hold_write_lock(path, 1.0)
+    holder = hold_write_lock(path)
+    tell = busy._tell
+
+    def told_then_let_go(*args):
+        tell(*args)
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+
+    monkeypatch.setattr(busy, "_tell", told_then_let_go)
     try:
         result = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
     finally:
