@@ -929,6 +929,28 @@ def test_the_checks_that_took_longest_last_time_start_first(tmp_path):
     assert json.loads(times.read_text())[slow_wrong] < 99.0  # this run's time replaces it
 
 
+def test_the_checks_are_counted_once_planned_and_warmed_workers_not_warmed_again(monkeypatch):
+    """`on_planned` is told how many checks run (`check`'s progress bar: it planned every card
+    a second time to count them), before the first runs; `warmed` leaves out the warm-up that
+    `check` ran already."""
+    from studycli.check import verify
+
+    content = load_content(FIXTURE_CONTENT)
+    told: list = []
+    done: list = []
+    warmed: list = []
+    monkeypatch.setattr(verify, "warm_up", lambda *args: warmed.append(args))
+    run_checks(
+        [content.get("add-one")],
+        content,
+        jobs=1,
+        on_planned=lambda count: told.append((count, len(done))),
+        on_job_done=lambda job, outcome: done.append(job),
+        warmed=True,
+    )
+    assert told == [(len(done), 0)] and len(done) > 1 and warmed == []
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -16,7 +16,6 @@ import contextlib
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
-from studycli.content.scaffold import stubbed
 from studycli.content.solution_code import code_without_docstrings, uses_device
 from studycli.content.solution_tables import expected_failures, table_entries
 from studycli.content.source import (
@@ -222,12 +221,4 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
         device_lazy=tuple(lazy[device]),
         heavy=heavy,
         torchless=tuple(lazy["torchless"]) if torchless else None,
-    )
-
-
-def count_jobs(cards: list[Card], content: Content) -> int:
-    return sum(
-        len(plan(card, content))
-        for card in cards
-        if card.runnable and not stubbed(card, content.solutions_dir)
     )

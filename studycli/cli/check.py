@@ -198,6 +198,7 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
                 memory_mb=memory,
                 times=check_times_path(),
                 learner_timeout=LEARNER_TIMEOUT,
+                warmed=True,
             )
             print(json.dumps([r.to_dict() for r in results], indent=2))
         else:
@@ -258,7 +259,6 @@ def _changed(content, refs: list[str]):
 def _check_with_progress(cards, content, jobs, device, timeout, memory):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from studycli.check.plan import count_jobs
     from studycli.check.verify import run_checks
     from studycli.paths import check_times_path
 
@@ -272,7 +272,7 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
         transient=True,
         disable=not console.is_terminal,  # (else it leaves a blank line in a log file)
     ) as progress:
-        task = progress.add_task("checking", total=count_jobs(cards, content))
+        task = progress.add_task("checking", total=None)  # (the checks' count, once planned)
         return run_checks(
             cards,
             content,
@@ -283,4 +283,6 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
             on_job_done=lambda job, outcome: progress.advance(task),
             times=check_times_path(),
             learner_timeout=LEARNER_TIMEOUT,
+            on_planned=lambda count: progress.update(task, total=count),
+            warmed=True,  # (by `_checked`, for these cards and more)
         )
