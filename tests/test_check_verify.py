@@ -575,6 +575,25 @@ def test_check_refuses_cards_that_lint_rejects(cli, content_copy):
     assert "cards/basics/add-one.yaml:" in said and "'missing'" in said, result.stderr
 
 
+def test_check_reads_the_cards_through_the_index_and_an_edited_card_again(cli, content_copy):
+    """`check` loads the content through its index (the cards unchanged are not parsed again:
+    0.1 s of an author's `check ONE-CARD`), and a card edited since is parsed again, even where
+    the edit kept its size and put back its mtime (its ctime tells)."""
+    import os
+
+    from studycli.paths import content_dir, content_index_path
+
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    os.utime(path, (1_600_000_000, 1_600_000_000))  # (an entry long settled: not racy)
+    first = cli("--content", content_copy, "check", "add-one")
+    assert first.exit_code == 0 and "1 of 1 cards pass" in first.stdout, first.output
+    assert content_index_path(content_dir(content_copy)).exists()
+    path.write_text(path.read_text().replace("arith:add_one", "arith:missing"))  # (same size)
+    os.utime(path, (1_600_000_000, 1_600_000_000))
+    second = cli("--content", content_copy, "check", "add-one")
+    assert second.exit_code == 1 and "'missing'" in second.stderr, second.output
+
+
 def test_check_unknown_card_is_a_clean_error(cli):
     result = cli("--content", FIXTURE_CONTENT, "check", "no-such-card")
     assert result.exit_code == 1

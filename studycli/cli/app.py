@@ -151,14 +151,15 @@ class Options(Record):  # (a named tuple: every command makes the class)
     # renamed ids of its study rows (`renames`)
     loaded: dict[str, Any]
 
-    def load(self, *, cached: bool = True):
+    def load(self, *, cached: bool = True, say_unloaded: bool = True):
         """The content folder, loaded (problems kept for lint). `cached` goes through the content
-        index in the cache folder; `lint` and `check` read every file instead."""
+        index in the cache folder; `lint` reads every file instead. `say_unloaded`: the card
+        files left out are named on stderr (`lint` and `check` say it their way)."""
         from studycli.content.loader import load_content
 
         root, index = self._content()
         content = load_content(root, index=index if cached else None)
-        if cached and (unloaded := content.unloaded()):  # (lint and check say it their way)
+        if say_unloaded and (unloaded := content.unloaded()):
             _say_unloaded(sorted({problem.path for problem in unloaded}), content.root, unloaded)
         self.loaded["content"] = content
         return content

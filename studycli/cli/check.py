@@ -159,7 +159,10 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     # (a quarter of the shipped cards' time), which can run on the cores left idle meanwhile
     everything = not card_ids and not changed
     pool.warm_up(device, jobs, torchless=() if everything else None)
-    content = options(ctx).load(cached=False)
+    # through the content index, as `review` reads the cards (every card file parsed took 0.1 s
+    # of CPU, a third of what `check ONE-CARD` runs before its first check; 0.01 s from the
+    # index): an edited file is parsed again, as its size, mtime and ctime tell
+    content = options(ctx).load(say_unloaded=False)
     if changed:
         cards = _changed(content, card_ids or [])
     else:

@@ -47,7 +47,7 @@ def lint(
     from studycli.content.lint import lint as run_lint
     from studycli.content.scaffold import not_done
 
-    content = options(ctx).load(cached=False)
+    content = options(ctx).load(cached=False, say_unloaded=False)
     problems = run_lint(content)
     unfinished = [c.id for c in content.cards.values() if not_done(c, content.solutions_dir)]
     if as_json:
