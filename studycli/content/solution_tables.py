@@ -16,7 +16,7 @@ def tables(info: ModuleInfo, table: str) -> dict[str, list[ast.expr]]:
     """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: the expressions listed per function name,
     in order. Reads `TABLE = {"f": [a, b]}` and `TABLE["f"] = [a, b]` at module top level;
     the last assignment wins."""
-    return {name: entries for name, (entries, _) in _table(info, table).items()}
+    return {name: list(entries) for name, (entries, _) in _table(info, table).items()}
 
 
 def table_lines(info: ModuleInfo, table: str) -> dict[str, int]:
@@ -25,6 +25,15 @@ def table_lines(info: ModuleInfo, table: str) -> dict[str, int]:
 
 
 def _table(info: ModuleInfo, table: str) -> dict[str, tuple[list[ast.expr], int]]:
+    """`table`'s entries per function name, with the line each is given on: read once per
+    module (`ModuleInfo.tables_read`)."""
+    found = info.tables_read.get(table)
+    if found is None:
+        found = info.tables_read[table] = _read_table(info, table)
+    return found
+
+
+def _read_table(info: ModuleInfo, table: str) -> dict[str, tuple[list[ast.expr], int]]:
     found: dict[str, tuple[list[ast.expr], int]] = {}
     for node in info.tree.body:
         if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
