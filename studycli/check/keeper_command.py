@@ -14,12 +14,18 @@ def pidfd_of_the_command() -> int:
     """A pidfd of this process's parent, the command (-1 where there is no pidfd: a kernel
     before 5.3). Where the command has ended already, this process ends: there is no one to
     serve."""
-    command = os.getppid()
+    return pidfd_of_the_parent()
+
+
+def pidfd_of_the_parent() -> int:
+    """A pidfd of this process's parent (-1 where there is no pidfd: a kernel before 5.3);
+    where the parent has ended already, this process ends."""
+    parent = os.getppid()
     try:
-        pidfd = os.pidfd_open(command)
+        pidfd = os.pidfd_open(parent)
     except (AttributeError, OSError):
         pidfd = -1
-    if os.getppid() != command:  # (the pid may be another process's)
+    if os.getppid() != parent:  # (the pid may be another process's)
         os._exit(1)
     return pidfd
 

@@ -30,7 +30,7 @@ import struct
 from typing import Any
 
 from .keeper_children import kill_all, wait_for
-from .keeper_command import detach
+from .keeper_command import detach, pidfd_of_the_parent
 from .keeper_watch import end_as
 
 # Seconds the guard waits for a worker whose keeper was killed to end by itself (its sweep, and
@@ -75,14 +75,7 @@ def pidfd_of_the_guard() -> int:
     the keeper kill all it holds (`keeper_watch.watch`); -1 where there is none (a kernel
     before 5.3). Where the guard has ended already, this process ends: it would hold what its
     worker leaves with none above it."""
-    guard = os.getppid()
-    try:
-        pidfd = os.pidfd_open(guard)
-    except (AttributeError, OSError):
-        pidfd = -1
-    if os.getppid() != guard:  # (the pid may be another process's)
-        os._exit(1)
-    return pidfd
+    return pidfd_of_the_parent()
 
 
 def tell(fd: int, server: int) -> None:
