@@ -1601,6 +1601,28 @@ def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing
     the keeper (the daemon) went to init, and ran on."""
     from studycli.check import crash_report
 
+    pids = tmp_path / "pids"
+    kills = (  # (its parent: the keeper in a device worker, as /proc numbers it)
+        f"keeper = proc_stat('ppid'); open({str(pids)!r}, 'w').write(f'{{proc_pid()}} {{keeper}}'); "
+        f"from_outside({target}, signal.SIGKILL); time.sleep(30)"
+    )
+    first, outcome, seconds, left, later = _a_check_that_kills(tmp_path, fresh_pool, kills)
+    assert first.status == "pass", first
+    assert outcome.status == "error", outcome
+    assert outcome.message == crash_report.KEEPER_KILLED, outcome.message
+    assert seconds < 5, seconds  # (its time limit: 10 s)
+    assert left == [], "the daemon ran on"
+    worker, keeper = map(int, pids.read_text().split())
+    assert not _alive(worker) and not _alive(keeper)
+    assert later.status == "pass", later
+
+
+def _a_check_that_kills(tmp_path, fresh_pool, kills: str, more: str = ""):
+    """A device check of an answer that starts a daemon, then runs `kills` (its code, with
+    `from_outside` to have this test's process signal for it: `signals_from_outside`; `more`
+    appended to the answer, formatted with the daemon's marker), between two checks of the
+    reference in the same pool: the first's outcome, the answer's, its seconds, the daemons
+    left 2 s after it and the later reference's outcome."""
     from .check_support import (
         DAEMON_THEN_KILLS_ITS_WORKER,
         PROC_PIDS,
@@ -1612,14 +1634,11 @@ def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing
 
     if not sys.platform.startswith("linux"):
         pytest.skip("a keeper (Linux)")
-    daemon, pids = marker(), tmp_path / "pids"
+    daemon = marker()
     (tmp_path / "quiet.py").write_text("def add_one(x):\n    return x + 1\n" + CHECKS_ADD_ONE)
     attempt = tmp_path / "attempt.py"
-    kills = (  # (its parent: the keeper in a device worker, as /proc numbers it)
-        f"keeper = proc_stat('ppid'); open({str(pids)!r}, 'w').write(f'{{proc_pid()}} {{keeper}}'); "
-        f"from_outside({target}, signal.SIGKILL); time.sleep(30)"
-    )
     source = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=daemon, kill=kills) + PROC_PIDS
+    source += more.format(marker=daemon)
     attempt.write_text(source + asks_from_outside(tmp_path / "asks"))
     folder = str(tmp_path)
     learners = Candidate("file", "add_one", path=str(attempt))
@@ -1635,14 +1654,7 @@ def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing
     finally:
         close_pool(fresh_pool)
         gone_within(daemon, 0)
-    assert first.status == "pass", first
-    assert outcome.status == "error", outcome
-    assert outcome.message == crash_report.KEEPER_KILLED, outcome.message
-    assert seconds < 5, seconds  # (its time limit: 10 s)
-    assert left == [], "the daemon ran on"
-    worker, keeper = map(int, pids.read_text().split())
-    assert not _alive(worker) and not _alive(keeper)
-    assert later.status == "pass", later
+    return first, outcome, seconds, left, later
 
 
 # How a check kills its worker's keeper and the keeper's guard (`keeper_guard`), in two calls:
@@ -1683,40 +1695,15 @@ def test_a_device_check_that_kills_its_workers_keeper_and_its_guard_leaves_nothi
     `signals_from_outside`.)"""
     from studycli.check import crash_report
 
-    from .check_support import (
-        DAEMON_THEN_KILLS_ITS_WORKER,
-        PROC_PIDS,
-        asks_from_outside,
-        gone_within,
-        marker,
-        signals_from_outside,
-    )
-
-    if not sys.platform.startswith("linux"):
-        pytest.skip("a keeper (Linux)")
-    daemon, pids = marker(), tmp_path / "pids"
-    (tmp_path / "quiet.py").write_text("def add_one(x):\n    return x + 1\n" + CHECKS_ADD_ONE)
-    attempt = tmp_path / "attempt.py"
+    pids = tmp_path / "pids"
     kills = (  # (its parent: the keeper in a device worker, as /proc numbers it)
         "keeper = proc_stat('ppid'); guard = proc_stat('ppid', keeper); KILL = signal.SIGKILL; "
         f"open({str(pids)!r}, 'w').write(f'{{proc_pid()}} {{keeper}} {{guard}}'); "
         f"{kill}; time.sleep(30)"
     )
-    source = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=daemon, kill=kills) + PROC_PIDS
-    source += LEAVES_A_DAEMON.format(marker=daemon)
-    attempt.write_text(source + asks_from_outside(tmp_path / "asks"))
-    folder = str(tmp_path)
-    learners = Candidate("file", "add_one", path=str(attempt))
-    reference = Candidate("reference", "add_one", "quiet")
-    try:
-        first = run_job(Job(folder, "quiet", "check", reference, device="cuda", timeout=10))
-        with signals_from_outside(tmp_path / "asks"):
-            outcome = run_job(Job(folder, "quiet", "check", learners, device="cuda", timeout=10))
-        left = gone_within(daemon, 2.0)
-        later = run_job(Job(folder, "quiet", "check", reference, device="cuda", timeout=10))
-    finally:
-        close_pool(fresh_pool)
-        gone_within(daemon, 0)
+    first, outcome, _, left, later = _a_check_that_kills(
+        tmp_path, fresh_pool, kills, more=LEAVES_A_DAEMON
+    )
     assert first.status == "pass", first
     assert outcome.status == "error", outcome
     assert outcome.message == crash_report.KEEPER_KILLED, outcome.message
