@@ -74,19 +74,13 @@ def plan(
 TABLES = {"variant": "CORRECT_VARIANTS", "wrong": "WRONG_ANSWERS"}
 
 
-def _candidates(card: Card, info: ModuleInfo, described: bool = True) -> list[Candidate]:
-    """The answers that verify `card` but its starter: reference, variants, wrong answers.
-    Not `described`: without what only a check's outcome says of its answer (its name, line
-    and declared failure), for `warm_up`, which reads what each imports (898 entries of the
-    shipped modules unparsed there, 0.03 s of CPU, for a name the plan made again)."""
+def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
+    """The answers that verify `card` but its starter: reference, variants, wrong answers."""
     assert card.solution is not None
     function, module = card.solution.function, card.solution.module
     candidates = [Candidate("reference", function, module)]
     for kind, table in TABLES.items():
         entries = table_entries(info, table, function)
-        if not described:
-            candidates += [Candidate(kind, function, module, index=i) for i in range(len(entries))]
-            continue
         declared = expected_failures(info, table, function) if kind == "wrong" else []
         candidates += [
             Candidate(
@@ -215,7 +209,7 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
                 modules = _modules(card, content)
                 if where == "cpu" and not _uses_torch(modules):
                     where, torchless = "torchless", True
-                for found in _lazy(modules, info, _candidates(card, info, described=False)):
+                for found in _lazy(modules, info, _candidates(card, info)):
                     lazy[where].update(dict.fromkeys(found))
                     heavy += bool(found) and where not in ("cpu", "torchless")
     solutions = (str(content.solutions_dir), sorted(names))
