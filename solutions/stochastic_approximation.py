@@ -292,23 +292,34 @@ def check_incremental_mean(impl, device="cpu") -> None:
 # work done on it is seen only as time. O(1) work per sample takes about 4x the CPU time for 4x
 # the samples (3.8-4.2 for the reference and the variants, 2^9 to 2^15 samples, measured); a
 # re-sum of a plain-float copy for every k about 16x (15.3-16.1); numpy's re-sum, (a[:k] /
-# k).sum(), whose calls' overhead is linear, 5.1, 7.4 and 12.5 over the three steps: the last
-# step is taken only where the one before grew faster than linear (LINEAR)
+# k).sum(), whose calls' overhead is linear, 5.1-9.3, 7.4 and 12.5 over the three steps: the
+# last step is taken only where the two before grew faster than linear together (LINEAR_2)
 TIME_SIZES = (2**9, 2**11, 2**13, 2**15)
 TIME_RATIO = 8.0  # (at most, for 4x the samples: 2x the linear 4, half the quadratic 16)
-LINEAR = 5.0  # (a ratio up to this at 2^11 -> 2^13 ends the steps: linear, with a margin)
+LINEAR_2 = 25.0  # (two steps, 16x the samples, growing up to this: linear, with a margin)
+TIME_ROUNDS = 3
 
 
-def _best_time(impl, samples, rounds=3):
-    """The best CPU time of `rounds` calls on the samples (CPU time, not wall time: on a busy
-    machine the time spent waiting for a core is not counted)."""
-    best = float("inf")
-    for _ in range(rounds):
-        arg = _CountedList(samples)
-        start = time.process_time()
-        call(impl, f"incremental_mean(a list of {len(samples)} samples)", arg)
-        best = min(best, time.process_time() - start)
-    return best
+def _cpu_time(impl, samples):
+    """The CPU time of one call on the samples (CPU time, not wall time: on a busy machine the
+    time spent waiting for a core is not counted)."""
+    arg = _CountedList(samples)
+    start = time.process_time()
+    call(impl, f"incremental_mean(a list of {len(samples)} samples)", arg)
+    return time.process_time() - start
+
+
+def _paired_times(impl, small, large):
+    """The CPU times on `small` and on `large` of the round (of `TIME_ROUNDS`, each timing
+    `small` and then `large`) whose ratio is the median: one round that met a change in the
+    machine's speed (a core's other hyperthread busy, then idle) decides nothing. Timed one size
+    after the other, three rounds each, a machine that slowed down between the two sizes made
+    the reference look quadratic, and one that sped up made numpy's re-sum look linear."""
+    rounds = sorted(
+        ((_cpu_time(impl, small), _cpu_time(impl, large)) for _ in range(TIME_ROUNDS)),
+        key=lambda pair: pair[1] / max(pair[0], 1e-6),
+    )
+    return rounds[len(rounds) // 2]
 
 
 def _check_time_linear_in_n(impl):
@@ -318,14 +329,9 @@ def _check_time_linear_in_n(impl):
     (0.013 s a call for the reference)."""
     rng = random.Random(3)
     samples = [_Sample(rng.gauss(0.5, 10.0)) for _ in range(TIME_SIZES[-1])]
-    t_small = _best_time(impl, samples[: TIME_SIZES[0]])
-    for step, (small, large) in enumerate(zip(TIME_SIZES, TIME_SIZES[1:])):
-        t_large = _best_time(impl, samples[:large])
-        for _ in range(2):  # a busy machine still perturbs CPU time a little: re-measure
-            if t_large < TIME_RATIO * t_small:
-                break
-            t_small = min(t_small, _best_time(impl, samples[:small], 1))
-            t_large = min(t_large, _best_time(impl, samples[:large], 1))
+    grown = None  # the ratio of the step before
+    for small, large in zip(TIME_SIZES, TIME_SIZES[1:]):
+        t_small, t_large = _paired_times(impl, samples[:small], samples[:large])
         ratio = t_large / max(t_small, 1e-6)
         expect(
             ratio < TIME_RATIO,
@@ -337,9 +343,9 @@ def _check_time_linear_in_n(impl):
             "plain floats (or a numpy array), where the count of operations does not follow "
             "them; update the previous mean: w_k = w_(k-1) + (x_k - w_(k-1)) / k",
         )
-        if step >= 1 and ratio <= LINEAR:
+        if grown is not None and grown * ratio <= LINEAR_2:
             return
-        t_small = t_large
+        grown = ratio
 
 
 @fails_with("1/(k + 1)")
