@@ -1,8 +1,9 @@
-"""incremental-mean's checker times an answer where its counts cannot follow the work (a copy
-of the samples as plain floats or a numpy array). Its verdicts must hold when the machine's
-speed changes while it measures: a core whose other hyperthread gets busy, or idle, runs the
-same work slower or faster, CPU time and all. Here the answers' "CPU time" is work they report
-to a clock that runs slower or faster from a given reading on, at every reading in turn."""
+"""Checkers that time an answer keep their verdicts when the machine changes while they measure.
+incremental-mean's (where its counts cannot follow the work: a copy of the samples as plain
+floats or a numpy array), when a core whose other hyperthread gets busy, or idle, runs the same
+work slower or faster, CPU time and all; next-greater's, when another process takes the core
+for a while. Here the answers' time is work they report to a clock that runs slower or faster
+from a given reading on, at every reading in turn."""
 
 from __future__ import annotations
 
@@ -17,31 +18,53 @@ from studycli.assertions import CheckFailure
 from .conftest import REPO_ROOT
 
 
-@pytest.fixture(scope="module")
-def checker():
+def _solution_module(name: str):
     sys.path.insert(0, str(REPO_ROOT))
     try:
-        yield importlib.import_module("solutions.stochastic_approximation")
+        yield importlib.import_module(f"solutions.{name}")
     finally:
         sys.path.remove(str(REPO_ROOT))
-        sys.modules.pop("solutions.stochastic_approximation", None)
+        sys.modules.pop(f"solutions.{name}", None)
+
+
+@pytest.fixture(scope="module")
+def checker():
+    yield from _solution_module("stochastic_approximation")
+
+
+@pytest.fixture(scope="module")
+def next_greater_checker():
+    yield from _solution_module("monotonic_stack")
 
 
 class _Machine:
-    """A CPU clock over reported work: the work done between two readings, times the speed
-    factor in force at the later one (1 until reading `switch`, then `factor`)."""
+    """Clocks over reported work: the work done between two readings (of either clock), times
+    the factor in force at the later one (1 until reading `switch`, then `factor`, or for the
+    wall clock `wall`: a process that waits for its core spends no CPU time meanwhile)."""
 
-    def __init__(self, switch: int, factor: float) -> None:
+    def __init__(self, switch: int, factor: float, wall: float | None = None) -> None:
         self.switch, self.factor = switch, factor
-        self.work = self.seen = self.shown = 0.0
+        self.wall = factor if wall is None else wall
+        self.work = self.seen = self.cpu = self.elapsed = 0.0
         self.readings = 0
 
-    def process_time(self) -> float:
+    def _read(self) -> None:
         self.readings += 1
-        factor = self.factor if self.readings >= self.switch else 1.0
-        self.shown += (self.work - self.seen) * factor
-        self.seen = self.work
-        return self.shown
+        later = self.readings >= self.switch
+        done, self.seen = self.work - self.seen, self.work
+        self.cpu += done * (self.factor if later else 1.0)
+        self.elapsed += done * (self.wall if later else 1.0)
+
+    def process_time(self) -> float:
+        self._read()
+        return self.cpu
+
+    def perf_counter(self) -> float:
+        self._read()
+        return self.elapsed
+
+    def clocks(self) -> types.SimpleNamespace:
+        return types.SimpleNamespace(process_time=self.process_time, perf_counter=self.perf_counter)
 
 
 def _linear(machine):
@@ -65,7 +88,7 @@ def _numpy_resum(machine):
 
 
 def _run(checker, monkeypatch, machine, answer) -> None:
-    monkeypatch.setattr(checker, "time", types.SimpleNamespace(process_time=machine.process_time))
+    monkeypatch.setattr(checker, "time", machine.clocks())
     checker._check_time_linear_in_n(answer(machine))
 
 
@@ -104,3 +127,46 @@ def test_the_unchanging_machine_gives_the_answers_ratios(checker, monkeypatch):
     with pytest.raises(CheckFailure, match=r"a list of 8192 samples\) vs .*11\.3x"):
         _run(checker, monkeypatch, _Machine(10**6, 1.0), _numpy_resum)
     _run(checker, monkeypatch, _Machine(10**6, 1.0), _linear)
+
+
+def _next_greater_scan(machine, quadratic: bool):
+    """next_greater's work: n on any list for a stack; for a scan right from every index, n on
+    a random list (each finds a greater one soon) and n²/2 on a descending one."""
+
+    def answer(nums):
+        n = len(nums)
+        descending = all(a >= b for a, b in zip(nums, nums[1:]))
+        machine.work += n * n / 2 if quadratic and descending else n
+        return [-1] * n
+
+    return answer
+
+
+def _time_next_greater(checker, monkeypatch, machine, quadratic: bool) -> None:
+    monkeypatch.setattr(checker, "time", machine.clocks())
+    monkeypatch.setattr(checker, "_check_beyond_64_bits", lambda impl: None)
+    monkeypatch.setattr(checker, "_check_comparisons", lambda impl: None)
+    monkeypatch.setattr(checker, "_cases", lambda: [])
+    checker.check_next_greater(_next_greater_scan(machine, quadratic))
+
+
+def test_next_greater_times_a_stack_alike_on_a_machine_that_gets_busy(
+    next_greater_checker, monkeypatch
+):
+    """Another process takes 4 of every 5 time slices of the core from some reading on: the
+    wall clock runs 5x, the CPU clock as before. Timed by the wall clock, the descending list
+    met the busy machine alone and a stack looked quadratic."""
+    failed = []
+    for switch in range(1, 13):
+        try:
+            _time_next_greater(
+                next_greater_checker, monkeypatch, _Machine(switch, 1.0, wall=5.0), False
+            )
+        except CheckFailure as exc:
+            failed.append((switch, str(exc)[:120]))
+    assert not failed, failed
+
+
+def test_next_greater_still_fails_a_scan_from_every_index(next_greater_checker, monkeypatch):
+    with pytest.raises(CheckFailure, match="an O\\(n\\) solution takes about the same time"):
+        _time_next_greater(next_greater_checker, monkeypatch, _Machine(10**6, 1.0), True)
