@@ -2595,6 +2595,90 @@ def _wrong_loaded_from_bytes(x, block_size):
     return torch.jit.load(io.BytesIO(saved.getvalue()))(x)
 
 
+# Answers that step around forbid's torch function mode, each found by the walk over the
+# answer's own code as forbid wraps it (each passed the check before it, fifty-ninth session).
+
+
+class _SoftmaxOnExp(torch.Tensor):
+    """A tensor whose exp is a softmax of the plain tensor it was made from (`plain`): torch
+    runs a subclass's __torch_function__ with the function modes stepped aside."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func is torch.exp:
+            return torch.softmax(args[0].plain, dim=-1)
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+@fails_with("steps around the check's watch of its torch calls (__torch_function__)")
+def _wrong_softmax_in_a_subclass(x, block_size):
+    """Calls torch.softmax in its tensor subclass's __torch_function__, unseen by the modes.
+    (torch.exp of the subclass is the softmax.)"""
+    wrapped = x.as_subclass(_SoftmaxOnExp)
+    wrapped.plain = x
+    return torch.exp(wrapped)
+
+
+class _SoftmaxOnExpMode(torch.utils._python_dispatch.TorchDispatchMode):
+    """A dispatch mode whose exp is a softmax: torch calls its __torch_dispatch__ below the
+    torch function modes."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten.exp.default:
+            return torch.softmax(args[0], dim=-1)
+        return func(*args, **(kwargs or {}))
+
+
+@fails_with("steps around the check's watch of its torch calls (TorchDispatchMode, __torch_")
+def _wrong_softmax_in_a_dispatch_mode(x, block_size):
+    """Calls torch.softmax in its dispatch mode's __torch_dispatch__, below the function modes.
+    (torch.exp under the mode is the softmax.)"""
+    with _SoftmaxOnExpMode():
+        return torch.exp(x)
+
+
+@functools.cache
+def _exp_that_normalises():
+    """A custom operator named exp whose Python kernel calls torch.softmax, registered on first
+    use (a check runs in a fork of its own: the registration ends with it). Named exp, it is
+    taken for an entrywise routine by the block-by-block watch, which sees the call."""
+
+    @torch.library.custom_op("studycli_wrong_answers::exp", mutates_args=())
+    def exp(x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(x, dim=-1)
+
+    return exp
+
+
+@fails_with("steps around the check's watch of its torch calls (custom_op)")
+def _wrong_softmax_in_a_custom_op(x, block_size):
+    """Calls torch.softmax in a custom operator's Python kernel, below the function modes.
+    (torch.library.custom_op's, an operator named exp.)"""
+    return _exp_that_normalises()(x)
+
+
+@fails_with("steps around the check's watch of its torch calls (DisableTorchFunction)")
+def _wrong_softmax_with_torch_function_disabled(x, block_size):
+    """Calls torch.softmax with torch functions disabled, the modes among them.
+    (torch._C.DisableTorchFunction)"""
+    with torch._C.DisableTorchFunction():
+        return torch.softmax(x, dim=-1)
+
+
+@fails_with("(_pop_torch_function_stack, _push_on_torch_function_stack)")
+def _wrong_softmax_with_the_modes_popped(x, block_size):
+    """Calls torch.softmax with every function mode popped off torch's stack, the check's too.
+    (torch._C._pop_torch_function_stack, each pushed back after.)"""
+    popped = []
+    while torch._C._len_torch_function_stack():
+        popped.append(torch._C._pop_torch_function_stack())
+    try:
+        return torch.softmax(x, dim=-1)
+    finally:
+        for mode in reversed(popped):
+            torch._C._push_on_torch_function_stack(mode)
+
+
 @fails_with("returned m_new as a numpy array")
 def _wrong_update_numpy(m, s, x_block):
     """Updates the state with numpy and returns m_new and s_new as numpy arrays, not tensors."""
@@ -2629,6 +2713,11 @@ WRONG_ANSWERS = {
         _wrong_calls_the_loss_binding,
         _wrong_in_an_autograd_function,
         _wrong_fx_traced,
+        _wrong_softmax_in_a_subclass,
+        _wrong_softmax_in_a_dispatch_mode,
+        _wrong_softmax_in_a_custom_op,
+        _wrong_softmax_with_torch_function_disabled,
+        _wrong_softmax_with_the_modes_popped,
         _wrong_no_rescale,
         _wrong_no_max,
         _wrong_inverted_rescale,
