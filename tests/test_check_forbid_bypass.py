@@ -70,6 +70,14 @@ def _answer_by_a_string(x):
         return torch.softmax(x, dim=-1)
 
 
+class _Answer:
+    """An answer that is a callable object: its class is read."""
+
+    def __call__(self, x):
+        with torch.overrides._pop_mode_temporarily():
+            return torch.softmax(x, dim=-1)
+
+
 def test_a_helper_class_the_answer_reaches_is_found_and_fails_at_the_call():
     """The subclass's softmax is not seen by the mode (the answer passed before the walk)."""
     guarded = forbid(_answer_through_a_subclass, "softmax", reason="write the softmax yourself")
@@ -90,9 +98,10 @@ def test_a_checkers_mode_in_the_answers_module_is_not_read():
         (_answer_by_a_string, "DisableTorchFunction"),
         (functools.wraps(_answer_by_a_string)(lambda x: _answer_by_a_string(x)), "Disable"),
         (functools.cache(_answer_by_a_string), "DisableTorchFunction"),
+        (_Answer(), "_pop_mode_temporarily"),
     ],
 )
-def test_a_mode_made_at_load_a_name_in_a_string_and_a_wrapped_answer_are_found(answer, found):
+def test_a_mode_made_at_load_a_name_in_a_string_a_wrapped_answer_an_object_are_found(answer, found):
     with pytest.raises(CheckFailure, match=f"{STEPS_AROUND} \\({found}"):
         forbid(answer, "softmax", reason="-")(torch.zeros(2))
 

@@ -146,12 +146,13 @@ def _around_the_watch(impl: Callable) -> list[str]:
     """The names of `AROUND_THE_WATCH` the answer's own code uses, read once as it is wrapped:
     the code of `impl` and of what it reaches in its own module (each code object's nested
     ones: its functions, lambdas and classes; the functions and classes of its module that its
-    names are, and their methods; the functions in its closure, another module's too), in its
-    names (`co_names`: attributes as well as globals) and its strings (getattr(torch._C,
-    "DisableTorchFunction")). A class subclassing a torch mode or defining __torch_function__
-    counts, as do a custom operator or a torch.library.Library the code names, and an operator
-    defined from Python that it calls by torch.ops.<namespace>.<name>. The rest of the module
-    is not read: the checker beside the answer watches with a TorchFunctionMode of its own."""
+    names are, and their methods; what its closure holds, another module's too; the class of
+    a callable object or of an instance its module made), in its names (`co_names`: attributes
+    as well as globals) and its strings (getattr(torch._C, "DisableTorchFunction")). A class
+    subclassing a torch mode or defining __torch_function__ counts, as do a custom operator or
+    a torch.library.Library the code names, and an operator defined from Python that it calls
+    by torch.ops.<namespace>.<name>. The rest of the module is not read: the checker beside
+    the answer watches with a TorchFunctionMode of its own."""
     found: set[str] = set()
     seen: set[int] = set()
     todo: list[Any] = [impl]
@@ -166,7 +167,9 @@ def _around_the_watch(impl: Callable) -> list[str]:
             todo.append(item.func)
         elif type(item).__module__ == "functools":  # (functools.cache's wrapper, say)
             todo.append(getattr(item, "__wrapped__", None))
-        elif not isinstance(item, (type, types.FunctionType)) or _not_the_answers(item):
+        elif not isinstance(item, (type, types.FunctionType)):
+            todo.append(type(item))  # (a callable object, a module's instance: its class)
+        elif _not_the_answers(item):
             continue
         elif isinstance(item, type):
             _read_class(item, found, todo)
@@ -209,7 +212,7 @@ def _read_function(function: types.FunctionType, found: set[str], todo: list[Any
                 continue
         elif kind.__module__ == module:
             todo.append(kind)  # (an instance of its own class: a mode made as it loaded)
-        elif kind.__name__ in AROUND_THE_WATCH and kind.__module__.startswith("torch."):
+        elif kind.__name__ in AROUND_THE_WATCH and str(kind.__module__).startswith("torch."):
             found.add(kind.__name__)  # (a CustomOpDef or a Library made as the module loaded)
         if name in AROUND_THE_WATCH:
             found.add(name)
