@@ -348,7 +348,10 @@ def run_check(
         f"  studycli check --jobs {jobs} --device {shown}: {seconds:.1f} s ({cpu:.1f} CPU s), "
         f"{len(results) - len(failed)} of {len(results)} cards pass"
         + (f" (not: {', '.join(failed)})" if failed else "")
-        + (f" ({note})" if note else ""),
+        + (f" ({note})" if note else "")
+        # what a card that failed said, kept: a failure seen once on a lent GPU host (its
+        # incremental-mean, fifty-ninth session) was otherwise lost with the machine
+        + "".join(f"\n    {r['id']}: {r['message'][:600]}" for r in results if r["id"] in failed),
         flush=True,
     )
     return seconds, cpu
