@@ -3,8 +3,8 @@
 import bisect
 import heapq
 import random
-import time
 from collections import deque
+from functools import partial
 
 from studycli.assertions import (
     PAST_INT64,
@@ -18,6 +18,7 @@ from studycli.assertions import (
     fails_with,
     hinted,
     over_budget,
+    paired_times,
     plain_ints,
 )
 
@@ -101,16 +102,20 @@ def _cases():
         yield nums, k
 
 
-def _best_times(impl, nums, ks, rounds):
-    """The best CPU time of each k in `ks` over `rounds` rounds that take the k's in turn. CPU
-    time, not wall time: on a busy machine the time spent waiting for a core is not counted."""
-    best = [float("inf")] * len(ks)
-    for _ in range(rounds):
-        for i, k in enumerate(ks):
-            start = time.process_time()
-            call(impl, f"max_sliding_window(nums of length {len(nums)}, k={k})", nums, k)
-            best[i] = min(best[i], time.process_time() - start)
-    return best
+def _times_in_k(impl, nums, small, large, limit):
+    """The CPU times of the answer on `nums` with k = `small` and k = `large`, paired
+    (`paired_times`: the round of three with the median ratio); the median of five rounds
+    before a ratio of `limit` or more fails it."""
+
+    def on(k):
+        return partial(
+            call, impl, f"max_sliding_window(nums of length {len(nums)}, k={k})", nums, k
+        )
+
+    t_small, t_large = paired_times(on(small), on(large))
+    if t_large >= limit * t_small:
+        t_small, t_large = paired_times(on(small), on(large), 5)
+    return t_small, t_large
 
 
 def _check_time_flat_in_k(impl):
@@ -122,12 +127,7 @@ def _check_time_flat_in_k(impl):
     for n in (2**12, 2**14, 2**16):
         large = n // 2
         nums = [rng.randint(-(10**6), 10**6) for _ in range(n)]
-        t_small, t_large = _best_times(impl, nums, (small, large), 3)
-        for _ in range(2):  # a busy machine still perturbs CPU time a little: re-measure
-            if t_large < 4.0 * t_small:
-                break
-            again = _best_times(impl, nums, (small, large), 1)
-            t_small, t_large = min(t_small, again[0]), min(t_large, again[1])
+        t_small, t_large = _times_in_k(impl, nums, small, large, 4.0)
         ratio = t_large / max(t_small, 1e-9)
         expect(
             ratio < 4.0,
@@ -149,12 +149,7 @@ def _check_expiry_flat_in_k(impl):
     nums = list(range(n, 0, -1))
     # (2.5, not the 4 of the random input: an O(n) answer takes about 0.9, list.pop(0) about 7
     # here, less where memory moves faster: the margin is kept on both sides)
-    t_small, t_large = _best_times(impl, nums, (small, large), 2)
-    for _ in range(2):  # re-measure before failing, as above
-        if t_large < limit * t_small:
-            break
-        again = _best_times(impl, nums, (small, large), 1)
-        t_small, t_large = min(t_small, again[0]), min(t_large, again[1])
+    t_small, t_large = _times_in_k(impl, nums, small, large, limit)
     ratio = t_large / max(t_small, 1e-9)
     expect(
         ratio < limit,

@@ -8,9 +8,16 @@ case g~(w, x) = w - x, a_k = 1/k: w_k = w_(k-1) + (x_k - w_(k-1)) / k.
 
 import math
 import random
-import time
 
-from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
+from studycli.assertions import (
+    assert_close,
+    call,
+    call_unchanged,
+    describe,
+    expect,
+    fails_with,
+    paired_times,
+)
 
 LAZY_HINT = (
     "a generator (yield) or a map is read once and has no length: the caller asked for a list, "
@@ -300,26 +307,11 @@ LINEAR_2 = 25.0  # (two steps, 16x the samples, growing up to this: linear, with
 TIME_ROUNDS = 3
 
 
-def _cpu_time(impl, samples):
-    """The CPU time of one call on the samples (CPU time, not wall time: on a busy machine the
-    time spent waiting for a core is not counted)."""
-    arg = _CountedList(samples)
-    start = time.process_time()
-    call(impl, f"incremental_mean(a list of {len(samples)} samples)", arg)
-    return time.process_time() - start
-
-
-def _paired_times(impl, small, large):
-    """The CPU times on `small` and on `large` of the round (of `TIME_ROUNDS`, each timing
-    `small` and then `large`) whose ratio is the median: one round that met a change in the
-    machine's speed (a core's other hyperthread busy, then idle) decides nothing. Timed one size
-    after the other, three rounds each, a machine that slowed down between the two sizes made
-    the reference look quadratic, and one that sped up made numpy's re-sum look linear."""
-    rounds = sorted(
-        ((_cpu_time(impl, small), _cpu_time(impl, large)) for _ in range(TIME_ROUNDS)),
-        key=lambda pair: pair[1] / max(pair[0], 1e-6),
+def _on(impl, samples):
+    """A call of the answer on the samples, to be timed (counted ones: a list as the card's)."""
+    return lambda: call(
+        impl, f"incremental_mean(a list of {len(samples)} samples)", _CountedList(samples)
     )
-    return rounds[len(rounds) // 2]
 
 
 def _check_time_linear_in_n(impl):
@@ -331,7 +323,9 @@ def _check_time_linear_in_n(impl):
     samples = [_Sample(rng.gauss(0.5, 10.0)) for _ in range(TIME_SIZES[-1])]
     grown = None  # the ratio of the step before
     for small, large in zip(TIME_SIZES, TIME_SIZES[1:]):
-        t_small, t_large = _paired_times(impl, samples[:small], samples[:large])
+        t_small, t_large = paired_times(
+            _on(impl, samples[:small]), _on(impl, samples[:large]), TIME_ROUNDS
+        )
         ratio = t_large / max(t_small, 1e-6)
         expect(
             ratio < TIME_RATIO,

@@ -1,9 +1,10 @@
-"""Checkers that time an answer keep their verdicts when the machine changes while they measure.
-incremental-mean's (where its counts cannot follow the work: a copy of the samples as plain
-floats or a numpy array), when a core whose other hyperthread gets busy, or idle, runs the same
-work slower or faster, CPU time and all; next-greater's, when another process takes the core
-for a while. Here the answers' time is work they report to a clock that runs slower or faster
-from a given reading on, at every reading in turn."""
+"""Checkers that time an answer (`studycli.assertions.paired_times`) keep their verdicts when the
+machine changes while they measure: incremental-mean's (where its counts cannot follow the work:
+a copy of the samples as plain floats or a numpy array) and sliding-window-max's when a core
+whose other hyperthread gets busy, or idle, runs the same work slower or faster, CPU time and
+all; next-greater's when another process takes the core for a while. Here the answers' time is
+work they report to a clock that runs slower or faster from a given reading on, at every
+reading in turn."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import types
 
 import pytest
 
-from studycli.assertions import CheckFailure
+from studycli.assertions import CheckFailure, timing
 
 from .conftest import REPO_ROOT
 
@@ -35,6 +36,11 @@ def checker():
 @pytest.fixture(scope="module")
 def next_greater_checker():
     yield from _solution_module("monotonic_stack")
+
+
+@pytest.fixture(scope="module")
+def window_checker():
+    yield from _solution_module("sliding_window_max")
 
 
 class _Machine:
@@ -87,8 +93,14 @@ def _numpy_resum(machine):
     return answer
 
 
+def _on_the_clocks(monkeypatch, machine, checker) -> None:
+    """The timing helpers read `machine`'s clocks (and a checker that times on its own too)."""
+    monkeypatch.setattr(timing, "time", machine.clocks())
+    monkeypatch.setattr(checker, "time", machine.clocks(), raising=False)
+
+
 def _run(checker, monkeypatch, machine, answer) -> None:
-    monkeypatch.setattr(checker, "time", machine.clocks())
+    _on_the_clocks(monkeypatch, machine, checker)
     checker._check_time_linear_in_n(answer(machine))
 
 
@@ -143,7 +155,7 @@ def _next_greater_scan(machine, quadratic: bool):
 
 
 def _time_next_greater(checker, monkeypatch, machine, quadratic: bool) -> None:
-    monkeypatch.setattr(checker, "time", machine.clocks())
+    _on_the_clocks(monkeypatch, machine, checker)
     monkeypatch.setattr(checker, "_check_beyond_64_bits", lambda impl: None)
     monkeypatch.setattr(checker, "_check_comparisons", lambda impl: None)
     monkeypatch.setattr(checker, "_cases", lambda: [])
@@ -170,3 +182,39 @@ def test_next_greater_times_a_stack_alike_on_a_machine_that_gets_busy(
 def test_next_greater_still_fails_a_scan_from_every_index(next_greater_checker, monkeypatch):
     with pytest.raises(CheckFailure, match="an O\\(n\\) solution takes about the same time"):
         _time_next_greater(next_greater_checker, monkeypatch, _Machine(10**6, 1.0), True)
+
+
+def _window_maxima(machine, per_k: float):
+    """max_sliding_window's work: n for a deque, plus n k `per_k` for one that moves or
+    rescans the window at every step (list.pop(0): n k / 2 memory moves)."""
+
+    def answer(nums, k):
+        machine.work += len(nums) * (1 + k * per_k)
+        return [0] * (len(nums) - k + 1)
+
+    return answer
+
+
+@pytest.mark.parametrize("factor", [2.5, 0.4], ids=["slower", "faster"])
+def test_sliding_window_max_times_a_deque_alike_whatever_reading_the_speed_changes_at(
+    window_checker, monkeypatch, factor
+):
+    """Timed the best of two or three rounds each, a machine 2.5x slower from the first round's
+    large k on made a deque take 2.5x as long for the large k on the decreasing input, where
+    2.5x fails it."""
+    failed = []
+    for switch in range(1, 24):
+        machine = _Machine(switch, factor)
+        _on_the_clocks(monkeypatch, machine, window_checker)
+        try:
+            window_checker._check_expiry_flat_in_k(_window_maxima(machine, 0.0))
+        except CheckFailure as exc:
+            failed.append((switch, str(exc)[:120]))
+    assert not failed, failed
+
+
+def test_sliding_window_max_still_fails_a_list_popped_at_the_front(window_checker, monkeypatch):
+    machine = _Machine(10**6, 1.0)
+    _on_the_clocks(monkeypatch, machine, window_checker)
+    with pytest.raises(CheckFailure, match="the front expires at every step"):
+        window_checker._check_expiry_flat_in_k(_window_maxima(machine, 0.01))

@@ -16,8 +16,9 @@ comparisons.py (`assert_close`, `assert_equal`, `expect`, `likely_mistake`), ans
 (`call_unchanged`), described.py (`describe`), devices.py (`expect_inputs_device`, which `call`
 applies: an answer's tensors on its inputs' device), torch_watch.py (`watch_torch`, `forbid`,
 `gpu_memory_budget`), refused_packages.py (`without_package`: a library the answer must not
-use), comparison_budget.py (`counting_ints`) and failures.py (`CheckFailure`,
-`fails_with`, what a failure says of the answer's exception).
+use), comparison_budget.py (`counting_ints`), timing.py (`paired_times`: two calls' CPU
+times, where an answer must be timed) and failures.py (`CheckFailure`, `fails_with`, what a
+failure says of the answer's exception).
 
 This package is only imported by solution modules (inside an isolated check process), so it may
 import numpy and torch lazily without slowing the CLI down.
@@ -59,6 +60,7 @@ from .failures import (
 )
 from .in_place import IN_PLACE_HINT, call_unchanged
 from .refused_packages import without_package
+from .timing import cpu_time, paired_times
 from .torch_watch import (
     ATTENTIONS,
     CONVOLUTIONS,
@@ -103,6 +105,7 @@ __all__ = [
     "call",
     "call_unchanged",
     "counting_ints",
+    "cpu_time",
     "describe",
     "dtype_name",
     "expect",
@@ -116,6 +119,7 @@ __all__ = [
     "likely_mistake",
     "message_of",
     "over_budget",
+    "paired_times",
     "plain_ints",
     "tensor_or_float",
     "watch_torch",
