@@ -1687,12 +1687,31 @@ def test_a_first_try_pass_offers_good_and_the_learner_may_choose(tmp_path, key, 
     child.expect(r"2  Hard (\d+[smhd])\s+3  Good (\d+[smhd])\s+4  Easy (\d+[smhd])")
     shown = dict(zip((2, 3, 4), child.match.groups(), strict=True))
     child.expect(r"Enter: Good \(first try this solve\) · 2, 3 or 4 to choose")
-    child.send("1")  # not a choice after a pass: ignored
+    child.send("1")  # not a choice after a pass: said, and nothing chosen
     child.send(key)
     child.expect(r"recorded \w+: due again in (\S+)")
     assert child.match.group(1).strip() == shown[recorded]
     child.expect(pexpect_eof())
     assert _recorded(tmp_path) == [(recorded, "check")]
+
+
+def test_a_key_that_chooses_nothing_after_a_pass_says_the_keys_that_do():
+    """1 after a pass, or a typo, was ignored without a word, and the prompt looked stuck; a
+    review session says such a key is no key there (`test_a_key_that_does_nothing_...`)."""
+    from rich.console import Console
+
+    from studycli.cli.solve_flow import Attempt, choose_rating
+
+    console = Console(record=True, width=100, color_system=None)
+    keys = iter(["1", "x", " ", "4"])
+    chosen = choose_rating(console, Attempt(Outcome("pass", "", 0.1)), lambda: next(keys))
+    said = console.export_text().splitlines()
+    choices = "Enter Good · 2, 3 or 4 to choose · q record nothing"
+    assert said[2:] == [
+        f"the check passed: 1 is no choice here: {choices}",
+        f"x is no key here: {choices}",
+    ]
+    assert int(chosen) == 4
 
 
 def test_a_pass_after_an_earlier_solve_recorded_again_says_it_is_this_solve_s_first_try(
