@@ -108,6 +108,19 @@ def test_due_says_new_cards_wait_when_the_days_new_limit_is_reached(cli, monkeyp
     assert (counts["new"], counts["held_new"]) == (0, 3)
 
 
+def test_due_says_the_days_new_cards_can_be_studied_before_the_next_review(cli, monkeypatch):
+    """One card studied, due days later, three new ones left today: `due` said only "next
+    card due in 2d", which a new user read as nothing to study until then (the table above
+    it counted the three in its new column). It says they can be studied now."""
+    monkeypatch.setenv("STUDYCLI_NOW", (NOW + timedelta(minutes=30)).isoformat())
+    _rate("bias-concept", 4)
+    said = " ".join(run(cli, "due").stdout.split())
+    assert json.loads(run(cli, "due", "--json").stdout)["new"] == 3
+    assert (
+        "3 new study items to study today: `studycli review` studies them; next card due in" in said
+    ), said
+
+
 def test_a_days_limit_that_holds_cards_back_names_the_settings_file(cli, monkeypatch):
     """`due` said "(new_per_day in settings.toml; ...)", and a newcomer went looking for the
     file: it is not there until written, in a config folder they had never seen (under

@@ -146,7 +146,7 @@ def _next_due_line(
     """`due`'s last line; `due_now`: the table counts cards due now (a review card is due all
     the study day it falls due in, while `upcoming`, its due time, may be later today); `new`:
     the new cards `review` shows today."""
-    from studycli.study.labels import format_interval
+    from studycli.study.labels import counted, format_interval
 
     if upcoming is None and not new:  # (review would say the day's new cards are studied)
         from studycli.paths import config_path
@@ -163,7 +163,11 @@ def _next_due_line(
         return f"cards are due now (the oldest since {when}){study}"
     if due_now:
         return f"cards are due now{study}"
-    return f"next card due in {format_interval(upcoming - moment)} ({when})"
+    later = f"next card due in {format_interval(upcoming - moment)} ({when})"
+    if new:  # ("next card due in 2d" alone read as nothing to study until then, the day's
+        # new cards counted in the table above it)
+        return f"{counted(new, 'new study item')} to study today{study}; {later}"
+    return later
 
 
 @app.command()
