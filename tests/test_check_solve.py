@@ -2136,6 +2136,28 @@ def test_a_hint_that_wraps_stays_indented_under_the_failure():
         assert " ".join(line.strip() for line in hint_lines) == f"hint: {hint}"
 
 
+def test_a_traceback_line_that_wraps_stays_at_its_indent():
+    """At 80 columns a traceback's `File ".../attempts/sliding-window-max.py", line 2, in ...`
+    went on at the panel's edge, and so did a long line of the answer's code, each rest read
+    as a line of its own (a hint's lines keep their indent: the test above)."""
+    from rich.console import Console
+
+    from studycli.cli.check_outcome import outcome_view
+
+    path = "/home/learner/.local/share/studycli/attempts/sliding-window-max.py"
+    code = "return [max(nums[i : i + k]) for i in range(len(nums) - k + 1)]  # O(n k): max()"
+    traceback = f'  File "{path}", line 2, in max_sliding_window\n    {code}\n'
+    console = Console(record=True, width=80)
+    console.print(outcome_view(Outcome("fail", "too slow", 0.1, traceback=traceback)))
+    lines = [line[2:-2].rstrip() for line in console.export_text().splitlines()[1:-1]]
+    start = next(i for i, line in enumerate(lines) if line.startswith("  File"))
+    shown = lines[start:]
+    assert len(shown) == 4, lines  # each of the two lines wrapped once
+    assert shown[1] == "  line 2, in max_sliding_window", lines
+    assert shown[2].startswith("    return") and shown[3].startswith("    ") and shown[3].strip()
+    assert " ".join(" ".join(shown).split()) == " ".join(traceback.split())
+
+
 def test_a_solve_says_the_card_was_edited_since_its_last_review(cli, attempt, content_copy):
     """As `review` shows a card's flags before it: `solve` after the card's starter changed
     (an attempt file written from the old one no longer fits it) says so before the check."""

@@ -46,7 +46,9 @@ def outcome_view(outcome: Outcome):
         parts = [table, *[_message_line(line, "yellow") for line in message.splitlines()[1:]]]
     if outcome.traceback:  # wrapped, not cut: a long path hid the line number at 80 columns
         traceback = as_shown(outcome.traceback.rstrip())
-        parts.append(Syntax(traceback, "pytb", theme="ansi_dark", word_wrap=True))
+        highlighted = Syntax(traceback, "pytb", theme="ansi_dark").highlight(traceback)
+        highlighted.rstrip()  # (the newline highlight ends with)
+        parts += [_indented(line) for line in highlighted.split("\n")]
     if outcome.output.strip():
         parts.append(
             Panel(
@@ -86,13 +88,20 @@ def _message_line(line: str, style: str = "") -> RenderableType:
     """A line of a check's message, one indented (its `  hint: ...`) kept indented when it
     wraps: at 80 columns the hint's next lines began at the panel's edge, as if they were
     the failure's own words rather than the hint's."""
-    indent = len(line) - len(line.lstrip(" "))
-    text = Text(line[indent:], style=style)
+    return _indented(Text(line, style=style))
+
+
+def _indented(line: Text) -> RenderableType:
+    """`line` kept at its indent when it wraps. (A traceback's lines too: at 80 columns, `File
+    ".../attempts/sliding-window-max.py", line 2, in` went on with the function's name at the
+    panel's edge, and a line of the answer's code with the rest of it, read as a line of its
+    own.)"""
+    indent = len(line.plain) - len(line.plain.lstrip(" "))
     if not indent:
-        return text
+        return line
     from rich.padding import Padding
 
-    return Padding(text, (0, 0, 0, indent))
+    return Padding(line[indent:], (0, 0, 0, indent))
 
 
 # All control characters but tab and line feed; and Unicode's bidirectional embeddings,
