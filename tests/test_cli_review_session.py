@@ -19,8 +19,8 @@ import pexpect
 import pytest
 from fsrs import Rating
 
+from studycli.cli.context import settings_file
 from studycli.content.loader import load_content
-from studycli.paths import config_path
 from studycli.study import rating as core
 from studycli.study.labels import RATING_NAMES, format_interval, rating_label
 from studycli.study.settings import load_settings
@@ -1200,7 +1200,7 @@ def test_nothing_due_says_when_the_days_new_limit_holds_new_cards_back(tmp_path)
     said = [session_said(tmp_path, settings, cards, keys, NOW) for keys in (" 4", "")]
     wait = (
         "1 new study item waits: the day's limit of 1 new study item is reached, more come "
-        f"tomorrow (new_per_day in {config_path()}; `studycli cram` studies them now)."
+        f"tomorrow (new_per_day in {settings_file()}; `studycli cram` studies them now)."
     )
     assert f"Nothing more is due now. {wait}" in said[0]
     assert f"Nothing is due now. {wait}" in said[1]
@@ -1240,7 +1240,7 @@ def test_a_session_ended_by_the_days_review_limit_says_the_reviews_that_wait(tmp
     ]  # fmt: skip
     wait = (
         "1 more review due today waits: past the day's limit of 1 review "
-        f"(reviews_per_day in {config_path()}; they come first tomorrow, and `studycli cram` "
+        f"(reviews_per_day in {settings_file()}; they come first tomorrow, and `studycli cram` "
         "studies them now)."
     )
     assert "waits" not in said[0]
@@ -1268,7 +1268,7 @@ def test_new_cards_held_by_a_new_limit_of_0_are_not_said_to_wait_for_tomorrow(tm
     said = " ".join(console.export_text().split())
     assert "tomorrow" not in said, said
     assert (
-        f"Nothing is due now. 2 new study items wait: new_per_day is 0 in {config_path()} "
+        f"Nothing is due now. 2 new study items wait: new_per_day is 0 in {settings_file()} "
         "(raise it to study them; `studycli cram` studies them now)."
     ) in said
 

@@ -132,6 +132,29 @@ def test_a_days_limit_that_holds_cards_back_names_the_settings_file(cli, monkeyp
     assert f"more come tomorrow (new_per_day in {config_path()}; `studycli cram`" in said, said
 
 
+def test_a_days_limit_names_the_command_that_makes_the_settings_files_folder(
+    cli, content_copy, monkeypatch, tmp_path
+):
+    """Told "new_per_day in ~/.config/studycli/settings.toml", a new learner's editor could
+    not save the file there: no command makes its folder. Where it is not made, the note says
+    how to make it."""
+    from studycli.content.loader import load_content
+
+    card = (content_copy / "cards" / "basics" / "bias-concept.yaml").read_text()
+    ids = [f"extra-{n}" for n in range(20)]  # the day's 20 new cards, four more left
+    for extra in ids:
+        write_card(content_copy, "basics", extra, card.replace("bias-concept", extra))
+    config = tmp_path / "not-made" / "settings.toml"
+    monkeypatch.setenv("STUDYCLI_CONFIG", str(config))
+    content = load_content(content_copy)
+    with Store.open(database_path()) as store:
+        for extra in ids:
+            core.rate(store, content.get(extra), 4, NOW, NO_FUZZ)
+    said = " ".join(cli("--content", content_copy, "due").stdout.split())
+    assert "4 new study items wait: the day's limit of 20" in said, said
+    assert f"(new_per_day in {config}, after mkdir -p {config.parent}; `studycli" in said, said
+
+
 def test_due_says_reviews_wait_when_the_days_review_limit_is_reached(cli, monkeypatch):
     """Two reviews due, reviews_per_day = 1: `review` showed one and ended "Nothing more is
     due now", and `due` said the next card was due tomorrow, with no word of the limit (a QA

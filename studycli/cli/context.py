@@ -93,6 +93,22 @@ def settings(*, parameters: bool = True) -> Settings:
     return load_settings(config_path(), parameters=parameters)
 
 
+def settings_file() -> str:
+    """The settings file's path as a note names it for a setting to change there (the day's
+    limits: `held_new_note`); where its folder is not made yet, with the command that makes
+    it: told "new_per_day in ~/.config/studycli/settings.toml", a new learner's editor could
+    not save the file (nano: "No such file or directory"), the folder being made by no
+    command."""
+    import shlex
+
+    from studycli.paths import config_path
+
+    path = config_path()
+    if path.parent.is_dir():
+        return str(path)
+    return f"{path}, after mkdir -p {shlex.quote(str(path.parent))}"
+
+
 # The commands that only read the review database. They open one they cannot write (a backup
 # on a read-only medium, an immutable file) read-only, so that `export-reviews` can still
 # rescue a history; every other command finds out on opening that it cannot write, before a

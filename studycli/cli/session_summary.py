@@ -97,13 +97,13 @@ class SessionSummary:
                 "can be studied now (`studycli review` goes on)."
                 + (" (`studycli undo` takes back the last rating.)" if self.done else "")
             )
-        from studycli.paths import config_path
+        from .context import settings_file
 
         said = "Nothing more is due now." if self.seen else "Nothing is due now."
         if held := getattr(self.queue, "held_reviews", lambda: 0)():
-            said += f" {held_reviews_note(held, self.settings.reviews_per_day, config_path())}."
+            said += f" {held_reviews_note(held, self.settings.reviews_per_day, settings_file())}."
         if held := getattr(self.queue, "held_new", lambda: 0)():
-            said += f" {held_new_note(held, self.settings.new_per_day, config_path())}."
+            said += f" {held_new_note(held, self.settings.new_per_day, settings_file())}."
         return said + (" (`studycli undo` takes back the last rating.)" if self.done else "")
 
     def _nothing_to_cram(self) -> str:

@@ -9,7 +9,7 @@ import typer
 
 from .app import app, options, print_prose, stdout
 from .completion import DeckOption, TagOption, TopicOption, complete_study_id
-from .context import now, open_study, reviews_kept, settings
+from .context import now, open_study, reviews_kept, settings, settings_file
 
 if TYPE_CHECKING:
     from .table import Column
@@ -107,20 +107,18 @@ def due(
     rows.append(("all", *(str(n) for n in (counts.due, counts.learning, counts.new))))
     print_table(console, "due now", due_columns(), rows, bold_rows=frozenset({len(rows) - 1}))
 
-    from studycli.paths import config_path
-
     due_now = bool(counts.due or counts.learning)
     line = _next_due_line(counts.next_due, moment, due_now, counts.new)
     if counts.held_new and counts.next_due is not None:  # (else the line says so already;
         # "next card due in 6d" alone was read as the end of the deck)
         from studycli.study.labels import held_new_note
 
-        line += "; " + held_new_note(counts.held_new, settings().new_per_day, config_path())
+        line += "; " + held_new_note(counts.held_new, settings().new_per_day, settings_file())
     if counts.held_reviews:  # (a session ended "Nothing more is due now", 20 reviews due)
         from studycli.study.labels import held_reviews_note
 
         line += "; " + held_reviews_note(
-            counts.held_reviews, settings().reviews_per_day, config_path()
+            counts.held_reviews, settings().reviews_per_day, settings_file()
         )
     # no markup, no emoji; wrapped at words, a path wider than the terminal (the settings
     # file's, in a note) whole on its own line: Rich's wrap cut it at the width
@@ -149,11 +147,9 @@ def _next_due_line(
     from studycli.study.labels import counted, format_interval
 
     if upcoming is None and not new:  # (review would say the day's new cards are studied)
-        from studycli.paths import config_path
-
         return (
             "none of these cards is scheduled yet, and no new study item is left today "
-            f"(new_per_day in {config_path()}; `studycli cram` studies them now)"
+            f"(new_per_day in {settings_file()}; `studycli cram` studies them now)"
         )
     if upcoming is None:
         return "none of these cards is scheduled yet: `studycli review` starts with the new cards"
