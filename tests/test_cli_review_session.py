@@ -709,6 +709,17 @@ def test_a_key_that_does_nothing_says_the_keys_that_do(tmp_path):
     assert "x is no key here: 1-4 rate · b bury · @ suspend · u undo · q quit" in said
 
 
+def test_enter_once_the_answer_is_shown_says_the_keys_that_rate(tmp_path):
+    """Enter or space again under the answer (Anki's key for Good) did nothing, without a
+    word: the session looked stuck, as it did for any other key that does nothing."""
+    bias = load_content(FIXTURE_CONTENT).get("bias-concept")
+    summary, reviews, text = _run_in_process(tmp_path, " \r 3q", cards=[bias])
+    said = " ".join(text.split())
+    keys = "1-4 rate · b bury · @ suspend · u undo · q quit"
+    assert said.count(f"the answer is shown: {keys}") == 2, said
+    assert [review.rating for review in reviews] == [3]
+
+
 def test_after_a_check_a_key_that_does_nothing_says_the_rating_the_check_allows(
     tmp_path, monkeypatch
 ):

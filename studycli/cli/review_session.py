@@ -257,4 +257,7 @@ class ReviewSession(SessionSolve, SessionSummary):
             shown.answer_before_check = True
             shown.hints_at_answer = shown.hints_shown
             self._offer_ratings(shown)
+        else:  # said, not ignored: Enter or space again (Anki's Good) did nothing without a word
+            keys = _keys_now(shown, self.reschedule)
+            self.console.print(render.KeyLine(f"the answer is shown: {keys}", "yellow"))
         return False
