@@ -242,3 +242,32 @@ def test_watch_stops_reading_a_file_stamped_ahead_of_its_clock(tmp_path, monkeyp
     # (the check took longer than RACY: the stamp was settled before WRONG's failure showed)
     late = [at for at in reads if at > 2 * solve_run.RACY]
     assert late == [], f"read {len(late)} times in the last {1.0 - 2 * solve_run.RACY:g} s"
+
+
+def test_a_key_that_does_nothing_in_a_watch_says_the_keys_that_do(tmp_path, monkeypatch):
+    """x pressed while the watch waited for a save did nothing, without a word: the watch
+    looked stuck, where a review session says such a key is no key there."""
+    from studycli.cli import solve_flow, solve_watch
+
+    show, polling, shown, pressed = solve_flow._show, solve_watch.key_poller, [], iter("xq")
+
+    def show_noted(*args, **kwargs):
+        show(*args, **kwargs)
+        shown.append(True)
+
+    @contextlib.contextmanager
+    def x_then_q_once_shown():
+        with polling() as poll:
+            yield lambda seconds: next(pressed) if shown else poll(seconds)
+
+    monkeypatch.setattr(solve_watch, "_show", show_noted)
+    monkeypatch.setattr(solve_watch, "key_poller", x_then_q_once_shown)
+    content = fixture_content()
+    path = tmp_path / "attempt.py"
+    path.write_text(WRONG)
+    console = Console(record=True, width=100)
+    card = content.get("add-one")
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    said = " ".join(console.export_text().split())
+    assert "x is no key here: save to re-run · h next hint · q stop" in said, said
+    assert attempt is not None and attempt.outcome.status == "fail", said

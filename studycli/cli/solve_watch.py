@@ -136,6 +136,12 @@ def watch(
                     break
                 if key == "h":
                     console.print(hints.next())
+                elif key is not None and len(key) == 1 and key.isprintable() and key != " ":
+                    # said, not ignored, as in a review session: the watch looked stuck
+                    from .render import KeyLine
+
+                    keys = "save to re-run · h next hint · q stop"
+                    console.print(KeyLine(f"{key} is no key here: {keys}", "yellow"))
                 if (looked := looks.at(path, seen, taken)) is None:
                     continue  # the file changed as it was read: looked at again
                 stamp, now = looked
