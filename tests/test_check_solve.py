@@ -139,6 +139,16 @@ def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, att
     assert _history(cli)[0]["rating"] == 1
 
 
+def test_an_attempt_stopped_at_a_breakpoint_is_told_so(cli, attempt):
+    """A breakpoint() left in an attempt quits in the check (the debugger reads the end of its
+    input): the failure said "raised BdbQuit: " and nothing after it."""
+    stops = "def add_one(x):\n    breakpoint()\n    return x + 1\n"
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(stops))
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.stdout.replace("│", " ").split())
+    assert "raised BdbQuit: a breakpoint() (or pdb.set_trace()) stopped the answer" in said
+
+
 # Many small maps at once: the system's limit on a process's mappings (vm.max_map_count, 65,530
 # by default) refuses them long before the memory cap (1024 MB: 65,530 pages are 256 MB). Kept
 # in a list as the failure is described, they are counted; kept only inside a comprehension,

@@ -47,6 +47,8 @@ def answers_message(exc: BaseException) -> str:
     of it (the 20,000 characters a report keeps, cut with nothing said), the call and the
     traceback scrolled out of sight; 2000 line feeds made 2000 lines (so: MESSAGE_LINES)."""
     said = message_of(exc)
+    if not said and type(exc).__module__ == "bdb":  # (BdbQuit, which says nothing)
+        return STOPPED_AT_A_BREAKPOINT
     lines = said[:MESSAGE_SHOWN].split("\n")
     kept = "\n".join(lines[:MESSAGE_LINES])
     if len(kept) == len(said):
@@ -54,6 +56,14 @@ def answers_message(exc: BaseException) -> str:
     return f"{kept} … {len(said) - len(kept):,} more characters not shown"
 
 
+# What a breakpoint() (or pdb.set_trace()) left in an answer comes to in a check: the debugger
+# reads the end of the check's input at its prompt and quits, and its BdbQuit said nothing
+# ("add_one(-3): raised BdbQuit: ")
+STOPPED_AT_A_BREAKPOINT = (
+    "a breakpoint() (or pdb.set_trace()) stopped the answer, and a check gives the debugger "
+    "no terminal: it read the end of its input and quit. Take it out, or step through the "
+    "function in a Python session of your own"
+)
 MESSAGE_SHOWN = 2000  # characters of an answer's exception's message kept (output: 2000 bytes)
 MESSAGE_LINES = 40  # its lines kept
 
