@@ -58,6 +58,29 @@ def _watch(tmp_path, monkeypatch, after_first_check, ahead: int = 0):
     return attempt, text
 
 
+def _pressing_once_shown(monkeypatch, press) -> list[float]:
+    """The watch's keys: `press(shown)`'s where it gives one, else the real poller's; `shown`
+    (returned), the times (monotonic) its checks' outcomes were shown."""
+    import time
+
+    from studycli.cli import solve_flow, solve_watch
+
+    show, polling, shown = solve_flow._show, solve_watch.key_poller, []
+
+    def show_noted(*args, **kwargs):
+        show(*args, **kwargs)
+        shown.append(time.monotonic())
+
+    @contextlib.contextmanager
+    def pressing():
+        with polling() as poll:
+            yield lambda seconds: press(shown) or poll(seconds)
+
+    monkeypatch.setattr(solve_watch, "_show", show_noted)
+    monkeypatch.setattr(solve_watch, "key_poller", pressing)
+    return shown
+
+
 def test_watch_checks_a_save_written_as_it_read_the_file_truncated(tmp_path, monkeypatch):
     """An editor that truncates the file, then writes it: the watch saw the empty file's
     stamp, and read the bytes once the whole answer was written. It said it waited for the
@@ -163,7 +186,8 @@ def test_watch_judges_a_check_by_the_bytes_it_checked_not_those_before_a_save(
     from studycli.cli import solve_flow, solve_watch
 
     typo = "def add_one(x):\n    return x +\n"
-    compiles, shown = solve.compiles, []
+    compiles = solve.compiles
+    shown = _pressing_once_shown(monkeypatch, lambda shown: "q" if shown else None)
 
     def compiles_then_saved(where):
         answer = compiles(where)
@@ -171,19 +195,7 @@ def test_watch_judges_a_check_by_the_bytes_it_checked_not_those_before_a_save(
             where.write_text(typo)
         return answer
 
-    def show_and_press_q(*args, **kwargs):
-        show(*args, **kwargs)
-        shown.append(True)
-
-    @contextlib.contextmanager
-    def q_once_shown():
-        with polling() as poll:
-            yield lambda seconds: "q" if shown else poll(seconds)
-
-    show, polling = solve_flow._show, solve_watch.key_poller
     monkeypatch.setattr(solve, "compiles", compiles_then_saved)
-    monkeypatch.setattr(solve_watch, "_show", show_and_press_q)
-    monkeypatch.setattr(solve_watch, "key_poller", q_once_shown)
     monkeypatch.setattr(solve_watch, "SETTLE", 0.0)  # (the typo checked as soon as seen)
     content = fixture_content()
     path = tmp_path / "attempt.py"
@@ -213,27 +225,18 @@ def test_watch_stops_reading_a_file_stamped_ahead_of_its_clock(tmp_path, monkeyp
     path.write_text(WRONG)
     ahead = time.time_ns() + 3600 * 10**9  # an hour ahead
     os.utime(path, ns=(ahead, ahead))
-    read_regular, reads, shown = paths.read_regular, [], []
+    read_regular, reads = paths.read_regular, []
+    shown = _pressing_once_shown(  # q a second after the first outcome shown
+        monkeypatch, lambda shown: "q" if shown and time.monotonic() - shown[0] > 1.0 else None
+    )
 
     def read_noted(where, limit):
         if shown and os.path.samefile(where, path):
             reads.append(time.monotonic() - shown[0])
         return read_regular(where, limit)
 
-    def show_noted(*args, **kwargs):
-        show(*args, **kwargs)
-        shown.append(time.monotonic())
-
-    @contextlib.contextmanager
-    def q_a_second_after_shown():
-        with polling() as poll:
-            yield lambda s: "q" if shown and time.monotonic() - shown[0] > 1.0 else poll(s)
-
-    show, polling = solve_flow._show, solve_watch.key_poller
     monkeypatch.setattr(solve_run, "RACY", 0.2)
     monkeypatch.setattr(paths, "read_regular", read_noted)
-    monkeypatch.setattr(solve_watch, "_show", show_noted)
-    monkeypatch.setattr(solve_watch, "key_poller", q_a_second_after_shown)
     console = Console(record=True, width=100)
     card = content.get("add-one")
     attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
@@ -249,19 +252,8 @@ def test_a_key_that_does_nothing_in_a_watch_says_the_keys_that_do(tmp_path, monk
     looked stuck, where a review session says such a key is no key there."""
     from studycli.cli import solve_flow, solve_watch
 
-    show, polling, shown, pressed = solve_flow._show, solve_watch.key_poller, [], iter("xq")
-
-    def show_noted(*args, **kwargs):
-        show(*args, **kwargs)
-        shown.append(True)
-
-    @contextlib.contextmanager
-    def x_then_q_once_shown():
-        with polling() as poll:
-            yield lambda seconds: next(pressed) if shown else poll(seconds)
-
-    monkeypatch.setattr(solve_watch, "_show", show_noted)
-    monkeypatch.setattr(solve_watch, "key_poller", x_then_q_once_shown)
+    pressed = iter("xq")
+    _pressing_once_shown(monkeypatch, lambda shown: next(pressed) if shown else None)
     content = fixture_content()
     path = tmp_path / "attempt.py"
     path.write_text(WRONG)
