@@ -58,6 +58,18 @@ def _watch(tmp_path, monkeypatch, after_first_check, ahead: int = 0):
     return attempt, text
 
 
+def _watched(path):
+    """`watch` on add-one with its attempt at `path`, until it ends: (the attempt, the text it
+    showed)."""
+    from studycli.cli import solve_flow, solve_watch
+
+    content = fixture_content()
+    console = Console(record=True, width=100)
+    card = content.get("add-one")
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    return attempt, console.export_text()
+
+
 def _pressing_once_shown(monkeypatch, press) -> list[float]:
     """The watch's keys: `press(shown)`'s where it gives one, else the real poller's; `shown`
     (returned), the times (monotonic) its checks' outcomes were shown."""
@@ -183,7 +195,7 @@ def test_watch_judges_a_check_by_the_bytes_it_checked_not_those_before_a_save(
     was judged by the file before it (WRONG, which compiles), so that q after that save's
     SyntaxError recorded Again, a failed recall, where a typo records nothing. The bytes are
     taken first: a save after them stops the check, and the save's own check is judged."""
-    from studycli.cli import solve_flow, solve_watch
+    from studycli.cli import solve_watch
 
     typo = "def add_one(x):\n    return x +\n"
     compiles = solve.compiles
@@ -197,13 +209,9 @@ def test_watch_judges_a_check_by_the_bytes_it_checked_not_those_before_a_save(
 
     monkeypatch.setattr(solve, "compiles", compiles_then_saved)
     monkeypatch.setattr(solve_watch, "SETTLE", 0.0)  # (the typo checked as soon as seen)
-    content = fixture_content()
     path = tmp_path / "attempt.py"
     path.write_text(WRONG)
-    console = Console(record=True, width=100)
-    card = content.get("add-one")
-    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
-    text = console.export_text()
+    attempt, text = _watched(path)
     assert path.read_text() == typo and "SyntaxError" in text, text
     assert attempt is not None and attempt.typo == "does not compile", text
     assert attempt.failed_runs == 0, text
@@ -250,16 +258,12 @@ def test_watch_stops_reading_a_file_stamped_ahead_of_its_clock(tmp_path, monkeyp
 def test_a_key_that_does_nothing_in_a_watch_says_the_keys_that_do(tmp_path, monkeypatch):
     """x pressed while the watch waited for a save did nothing, without a word: the watch
     looked stuck, where a review session says such a key is no key there."""
-    from studycli.cli import solve_flow, solve_watch
 
     pressed = iter("xq")
     _pressing_once_shown(monkeypatch, lambda shown: next(pressed) if shown else None)
-    content = fixture_content()
     path = tmp_path / "attempt.py"
     path.write_text(WRONG)
-    console = Console(record=True, width=100)
-    card = content.get("add-one")
-    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
-    said = " ".join(console.export_text().split())
+    attempt, text = _watched(path)
+    said = " ".join(text.split())
     assert "x is no key here: save to re-run · h next hint · q stop" in said, said
     assert attempt is not None and attempt.outcome.status == "fail", said
