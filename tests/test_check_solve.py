@@ -1223,6 +1223,32 @@ def test_an_assert_of_the_answers_own_is_shown_as_its_own_not_as_a_failing_case(
     assert "actual" not in text
 
 
+@pytest.mark.parametrize(
+    ("output", "flood"),
+    [
+        ("… 7,388,160 earlier lines not shown\nxxx\n", "more than 7,388,160 lines"),
+        ("… 5,499,998,109 earlier bytes not shown\nxxx", "more than 5,499,998,109 bytes"),
+        ("… 120 earlier lines not shown\nxxx\n", None),  # (a loop's few prints: not the time)
+        ("1\n2\n", None),
+    ],
+)
+def test_a_timeout_after_a_flood_of_output_names_the_printing(output, flood):
+    """An answer that printed 50 MB a call read "an infinite loop, or far too slow" above
+    "… 5,499,998,109 earlier bytes not shown": the printing, which took the time, unsaid."""
+    from rich.console import Console
+
+    from studycli.cli.check_outcome import outcome_view
+
+    message = "add_one(-3): did not finish in 10 s: an infinite loop, or far too slow?"
+    console = Console(record=True, width=200)
+    console.print(outcome_view(Outcome("timeout", message, 10.0, output=output)))
+    text = " ".join(console.export_text().replace("│", " ").split())
+    if flood is None:
+        assert "printing that much" not in text, text
+    else:
+        assert f"hint: it printed {flood} before it was stopped: printing that much" in text
+
+
 def test_a_failing_case_keeps_where_the_output_went_wrong_and_by_how_much():
     """The output's label and the element's index, and the count and tolerances, were
     dropped: 'expected 3.92, actual 3.92' told a learner nothing of a dtype's lost digits."""

@@ -49,6 +49,8 @@ def outcome_view(outcome: Outcome):
         highlighted = Syntax(traceback, "pytb", theme="ansi_dark").highlight(traceback)
         highlighted.rstrip()  # (the newline highlight ends with)
         parts += [_indented(line) for line in highlighted.split("\n")]
+    if outcome.status == "timeout" and (flood := _flood(outcome.output)):
+        parts.append(_message_line(f"  hint: {flood}", "yellow"))
     if outcome.output.strip():
         parts.append(
             Panel(
@@ -63,6 +65,29 @@ def outcome_view(outcome: Outcome):
     return Panel(
         Group(*parts), title=title, title_align="left", border_style=border, width=TEXT_WIDTH
     )
+
+
+def _flood(output: str) -> str:
+    """What a check stopped at its time limit is told where it printed a flood first (its
+    output's first line says how much was left out, `NOT_SHOWN`): an answer printing 50 MB a
+    call read "an infinite loop, or far too slow" above "… 5,499,998,109 earlier bytes not
+    shown", the printing, which took the time, left unsaid."""
+    from studycli.check.output_tail import NOT_SHOWN
+
+    said = NOT_SHOWN.match(output.split("\n", 1)[0])
+    if said is None:
+        return ""
+    count, unit = int(said["count"].replace(",", "")), said["unit"]
+    if count < (FLOOD_LINES if unit == "line" else FLOOD_BYTES):
+        return ""
+    return (
+        f"it printed more than {count:,} {unit}s before it was stopped: printing that much "
+        "takes the time itself. Print less (or nothing) inside the function"
+    )
+
+
+FLOOD_LINES = 100_000  # printed before a time limit: the printing is worth naming
+FLOOD_BYTES = 10_000_000
 
 
 def _last_lines(output: str) -> str:
