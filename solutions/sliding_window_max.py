@@ -103,19 +103,15 @@ def _cases():
 
 
 def _times_in_k(impl, nums, small, large, limit):
-    """The CPU times of the answer on `nums` with k = `small` and k = `large`, paired
-    (`paired_times`: the round of three with the median ratio); the median of five rounds
-    before a ratio of `limit` or more fails it."""
+    """The CPU times of the answer on `nums` with k = `small` and k = `large` (`paired_times`,
+    measured again before a ratio of `limit` or more fails it)."""
 
-    def on(k):
+    def at(k):
         return partial(
             call, impl, f"max_sliding_window(nums of length {len(nums)}, k={k})", nums, k
         )
 
-    t_small, t_large = paired_times(on(small), on(large))
-    if t_large >= limit * t_small:
-        t_small, t_large = paired_times(on(small), on(large), 5)
-    return t_small, t_large
+    return paired_times(at(small), at(large), again_at=limit)
 
 
 def _check_time_flat_in_k(impl):

@@ -304,7 +304,6 @@ def check_incremental_mean(impl, device="cpu") -> None:
 TIME_SIZES = (2**9, 2**11, 2**13, 2**15)
 TIME_RATIO = 8.0  # (at most, for 4x the samples: 2x the linear 4, half the quadratic 16)
 LINEAR_2 = 25.0  # (two steps, 16x the samples, growing up to this: linear, with a margin)
-TIME_ROUNDS = 3
 
 
 def _on(impl, samples):
@@ -323,9 +322,7 @@ def _check_time_linear_in_n(impl):
     samples = [_Sample(rng.gauss(0.5, 10.0)) for _ in range(TIME_SIZES[-1])]
     grown = None  # the ratio of the step before
     for small, large in zip(TIME_SIZES, TIME_SIZES[1:]):
-        t_small, t_large = paired_times(
-            _on(impl, samples[:small]), _on(impl, samples[:large]), TIME_ROUNDS
-        )
+        t_small, t_large = paired_times(_on(impl, samples[:small]), _on(impl, samples[:large]))
         ratio = t_large / max(t_small, 1e-6)
         expect(
             ratio < TIME_RATIO,

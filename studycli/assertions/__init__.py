@@ -60,7 +60,7 @@ from .failures import (
 )
 from .in_place import IN_PLACE_HINT, call_unchanged
 from .refused_packages import without_package
-from .timing import cpu_time, paired_times
+from .timing import paired_times
 from .torch_watch import (
     ATTENTIONS,
     CONVOLUTIONS,
@@ -105,7 +105,6 @@ __all__ = [
     "call",
     "call_unchanged",
     "counting_ints",
-    "cpu_time",
     "describe",
     "dtype_name",
     "expect",
