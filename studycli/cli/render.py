@@ -108,6 +108,16 @@ class KeyBar:
         yield from _packed(self.keys, Text("   "), options.max_width)
 
 
+def said_no_key(console: Console, key: str | None, keys: str, said: str = "") -> None:
+    """Say that `key`, a printable key that does nothing where it was pressed, is no key there,
+    with the `keys` that are (`said`: what to say of it instead of "KEY is no key here"):
+    ignored without a word, a review session, `solve`'s rating prompt and its watch each looked
+    stuck. Enter, space and the terminal's escape sequences are passed over."""
+    if key is None or len(key) != 1 or not key.isprintable() or key.isspace():
+        return
+    console.print(KeyLine(f"{said or f'{key} is no key here'}: {keys}", "yellow"))
+
+
 class KeyLine:
     """A line of keys and what each does (`Enter reveal · s solve · q quit`), in one style,
     on as few lines as the width allows, a line breaking only between two of them, the

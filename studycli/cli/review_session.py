@@ -176,10 +176,8 @@ class ReviewSession(SessionSolve, SessionSummary):
             elif key == "@" and self.reschedule:
                 if self._suspend(card):
                     return "suspended"
-            elif len(key) == 1 and key.isprintable() and not key.isspace():
-                # said, not ignored: a key that did nothing looked like a session stuck
-                keys = _keys_now(shown, self.reschedule)
-                self.console.print(render.KeyLine(f"{key} is no key here: {keys}", "yellow"))
+            else:
+                render.said_no_key(self.console, key, _keys_now(shown, self.reschedule))
 
     def _bury(self, card: Card) -> bool:
         """Leave `card` out until the next study day's start (Anki's bury: not rated, its schedule

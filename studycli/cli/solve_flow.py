@@ -93,7 +93,7 @@ def choose_rating(
         KeyboardInterrupt: Ctrl-C.
     """
     default = attempt.rating()
-    from .render import KeyBar, KeyLine
+    from .render import KeyBar, KeyLine, said_no_key
 
     choices = (Rating.Hard, Rating.Good, Rating.Easy)
     console.print(
@@ -118,14 +118,12 @@ def choose_rating(
             return None
         if key in ("2", "3", "4"):
             return Rating(int(key))
-        if len(key) == 1 and key.isprintable() and not key.isspace():
-            # said, not ignored, as in a review session: 1 (or a typo) did nothing, and the
-            # prompt looked stuck
-            said = (
-                "the check passed: 1 is no choice here" if key == "1" else f"{key} is no key here"
-            )
-            keys = f"Enter {RATING_NAMES[default]} · 2, 3 or 4 to choose · q record nothing"
-            console.print(KeyLine(f"{said}: {keys}", "yellow"))
+        said_no_key(  # (1, Again, is no choice once the check passed)
+            console,
+            key,
+            f"Enter {RATING_NAMES[default]} · 2, 3 or 4 to choose · q record nothing",
+            "the check passed: 1 is no choice here" if key == "1" else "",
+        )
 
 
 class StoppedAtPrompt(KeyboardInterrupt):

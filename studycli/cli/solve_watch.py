@@ -136,12 +136,10 @@ def watch(
                     break
                 if key == "h":
                     console.print(hints.next())
-                elif key is not None and len(key) == 1 and key.isprintable() and key != " ":
-                    # said, not ignored, as in a review session: the watch looked stuck
-                    from .render import KeyLine
+                else:
+                    from .render import said_no_key
 
-                    keys = "save to re-run · h next hint · q stop"
-                    console.print(KeyLine(f"{key} is no key here: {keys}", "yellow"))
+                    said_no_key(console, key, "save to re-run · h next hint · q stop")
                 if (looked := looks.at(path, seen, taken)) is None:
                     continue  # the file changed as it was read: looked at again
                 stamp, now = looked
